@@ -1,0 +1,54 @@
+"""Building blocks shared by the run-record sections."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["Record", "Estimate", "DataFingerprint", "ClassMetrics", "ClassificationMetrics", "Notice"]
+
+
+class Record(BaseModel):
+    """Base of every run-record model: tolerant of fields added later within the same schema version."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Estimate(Record):
+    """A point estimate with an optional bootstrap confidence interval; `value=None` means undefined (see note)."""
+
+    value: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    note: str | None = Field(None, description="Why the value is undefined or unreliable, e.g. 'no positives in group'.")
+
+
+class DataFingerprint(Record):
+    role: str = Field(description="train, eval, scrubbed, predictions, ...")
+    path: str
+    format: str
+    file_sha256: str
+    table_sha256: str = Field(description="SHA-256 of the normalised table (column order and dtypes fixed).")
+    rows: int
+    columns: list[str]
+
+
+class ClassMetrics(Record):
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+class ClassificationMetrics(Record):
+    n: int
+    accuracy: float
+    macro_f1: float
+    ece: float | None = Field(None, description="Expected calibration error, 15 equal-width bins on max probability.")
+    per_class: dict[str, ClassMetrics] = Field(default_factory=dict)
+
+
+class Notice(Record):
+    """A warning raised by a stage, shown in the report and dashboard."""
+
+    stage: str
+    code: str
+    message: str

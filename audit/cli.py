@@ -1,0 +1,99 @@
+"""The `govaudit` command line. Exit codes: 0 ok, 1 policy failed, 2 bad input or usage, 3 internal error.
+
+Each command lives in its own `_cmd_*.py` module and is registered here; heavy libraries are imported inside the
+commands so that `govaudit --help` stays fast.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from ._cli_common import json_mode
+from ._console import console, set_quiet
+from ._errors import ExitCode, GovauditError
+
+__all__ = ["app", "main"]
+
+# Commands that are built; a command is listed here only once it works end to end.
+COMMAND_MODULES = ("runs",)
+
+app = typer.Typer(
+    name="govaudit",
+    help="Risk and governance audits for fine-tuned text classifiers: scrub -> train -> audit -> gate -> report.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"govaudit {version('govaudit')}")
+        except PackageNotFoundError:
+            typer.echo("govaudit (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or status lines.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")] = False,
+) -> None:
+    set_quiet(quiet or json_output)
+    json_mode(json_output)
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"audit._cmd_{_name}").register(app)
+
+
+def _offline_environment() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, map errors to exit codes, never print a traceback for bad input."""
+    _offline_environment()
+    try:
+        app(args=argv, standalone_mode=False)
+    except GovauditError as err:
+        console.print(f"error: {err.one_line()}", style="red", markup=False)
+        return _exit(int(err.exit_code))
+    except typer.Exit as err:
+        return _exit(err.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        console.print("aborted", style="red")
+        return _exit(130)
+    except Exception as err:  # click usage errors and the unexpected
+        import click
+
+        if isinstance(err, click.exceptions.ClickException):
+            err.show()
+            return _exit(int(ExitCode.BAD_INPUT))
+        console.print(f"internal error: {type(err).__name__}: {err}", style="red", markup=False)
+        if os.environ.get("GOVAUDIT_DEBUG"):
+            raise
+        return _exit(int(ExitCode.INTERNAL))
+    return _exit(0)
+
+
+def _exit(code: int) -> int:
+    if __name__ == "__main__" or sys.argv and sys.argv[0].endswith("govaudit"):
+        sys.exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    main()

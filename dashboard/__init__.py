@@ -1,0 +1,1 @@
+"""govaudit dashboard package."""

@@ -1,0 +1,1 @@
+"""govaudit reports package."""
