@@ -1,0 +1,41 @@
+"""Tiny real BERT classifiers for tests: built from a BertConfig and a word-level vocab in well under a second."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def build_vocab(texts: list[str], extra: list[str] | None = None) -> list[str]:
+    words = set(extra or [])
+    for text in texts:
+        words.update(re.findall(r"\w+|[^\w\s]", text.lower()))
+    return SPECIAL + sorted(words)
+
+
+def make_tiny_tokenizer(directory: Path, vocab: list[str]):
+    from transformers import BertTokenizerFast
+
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    tokenizer = BertTokenizerFast(vocab_file=str(directory / "vocab.txt"), do_lower_case=True)
+    tokenizer.save_pretrained(directory)
+    return tokenizer
+
+
+def make_tiny_model(directory: Path, labels: list[str], texts: list[str], *, hidden: int = 32, layers: int = 2,
+                    seed: int = 0, extra_words: list[str] | None = None) -> Path:
+    """Save an untrained tiny BertForSequenceClassification (safetensors) with its tokenizer to `directory`."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(seed)
+    vocab = build_vocab(texts, extra_words)
+    make_tiny_tokenizer(directory, vocab)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=2,
+                        intermediate_size=hidden * 2, max_position_embeddings=256, num_labels=len(labels),
+                        id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
+    model = BertForSequenceClassification(config)
+    model.save_pretrained(directory, safe_serialization=True)
+    return directory
