@@ -25,11 +25,11 @@ def is_quiet() -> bool:
 def info(message: str) -> None:
     """A status line. Callers pass counts and names, never cell values (they may hold PII)."""
     if not _state["quiet"]:
-        console.print(message, markup=False)
+        console.print(message, markup=False, soft_wrap=True)
 
 
 def warn(message: str) -> None:
-    console.print(f"warning: {message}", style="yellow", markup=False)
+    console.print(f"warning: {message}", style="yellow", markup=False, soft_wrap=True)
 
 
 def progress(items: Iterable[T], *, total: int | None = None, desc: str = "", unit: str = "it") -> Iterator[T]:

@@ -11,6 +11,7 @@ import sys
 from typing import Annotated
 
 import typer
+from typer.exceptions import TyperException
 
 from ._cli_common import json_mode
 from ._console import console, set_quiet
@@ -69,31 +70,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, standalone_mode=False)
     except GovauditError as err:
-        console.print(f"error: {err.one_line()}", style="red", markup=False)
-        return _exit(int(err.exit_code))
+        console.print(f"error: {err.one_line()}", style="red", markup=False, soft_wrap=True)
+        return int(err.exit_code)
     except typer.Exit as err:
-        return _exit(err.exit_code)
+        return err.exit_code
     except (typer.Abort, KeyboardInterrupt):
         console.print("aborted", style="red")
-        return _exit(130)
-    except Exception as err:  # click usage errors and the unexpected
-        import click
-
-        if isinstance(err, click.exceptions.ClickException):
-            err.show()
-            return _exit(int(ExitCode.BAD_INPUT))
-        console.print(f"internal error: {type(err).__name__}: {err}", style="red", markup=False)
+        return 130
+    except TyperException as err:  # usage errors: unknown command/option, bad value
+        err.show()
+        return int(ExitCode.BAD_INPUT)
+    except Exception as err:
+        console.print(f"internal error: {type(err).__name__}: {err}", style="red", markup=False, soft_wrap=True)
         if os.environ.get("GOVAUDIT_DEBUG"):
             raise
-        return _exit(int(ExitCode.INTERNAL))
-    return _exit(0)
-
-
-def _exit(code: int) -> int:
-    if __name__ == "__main__" or sys.argv and sys.argv[0].endswith("govaudit"):
-        sys.exit(code)
-    return code
+        return int(ExitCode.INTERNAL)
+    return int(ExitCode.OK)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -34,6 +34,15 @@ __all__ = [
 CONFIG_VERSION = 1
 
 
+def _yaml_scalar_to_label(value: Any) -> Any:
+    """Labels are text: YAML reads `yes`/`no`/`1` as bool/int, so turn such scalars back into label strings."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -131,6 +140,16 @@ class FairnessConfig(_Strict):
     ci_level: float = Field(0.95, gt=0.5, lt=1)
     seed: int = 13
 
+    @field_validator("favorable_label", "adverse_label", mode="before")
+    @classmethod
+    def _label_as_text(cls, value: Any) -> Any:
+        return _yaml_scalar_to_label(value)
+
+    @field_validator("classes_of_interest", mode="before")
+    @classmethod
+    def _labels_as_text(cls, value: Any) -> Any:
+        return [_yaml_scalar_to_label(v) for v in value] if isinstance(value, list) else value
+
     @model_validator(mode="after")
     def _one_outcome(self) -> "FairnessConfig":
         if self.favorable_label is not None and self.adverse_label is not None:
@@ -227,13 +246,16 @@ def _unknown_key_node(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node
     return parent
 
 
-def _format_errors(err: ValidationError, source: str, root: yaml.Node | None) -> str:
+def _format_errors(err: ValidationError, source: str, root: yaml.Node | None, overridden: list[str]) -> str:
     lines = []
     for item in err.errors():
         loc = tuple(item["loc"])
         dotted = ".".join(str(p) for p in loc) or "(top level)"
         node = _unknown_key_node(root, loc) if item["type"] == "extra_forbidden" else _yaml_node_at(root, loc)
-        where = f"{source}:{node.start_mark.line + 1}" if node is not None else source
+        if any(dotted == key or dotted.startswith(key + ".") for key in overridden):
+            where = "--set"
+        else:
+            where = f"{source}:{node.start_mark.line + 1}" if node is not None else source
         msg = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
         lines.append(f"{where}: {dotted}: {msg}")
     return "; ".join(lines)
@@ -263,7 +285,8 @@ def config_from_mapping(data: dict[str, Any], *, source: str = "<config>", base:
     try:
         config = ProjectConfig.model_validate(data)
     except ValidationError as err:
-        raise BadInputError(_format_errors(err, source, root_node), where=None,
+        overridden = [a.split("=", 1)[0].strip() for a in overrides or []]
+        raise BadInputError(_format_errors(err, source, root_node, overridden), where=None,
                             fix="see docs/config.md or `govaudit schema config`") from None
     return config.resolve_paths(base or Path.cwd())
 
