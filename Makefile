@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: demo test venv bench clean
+.PHONY: demo test venv bench clean browser
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,13 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/govaudit demo
 
-test: $(STAMP)
+# Headless Chromium (Debian package) for the report and dashboard browser tests.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "note: chromium could not be installed; browser tests will be skipped"
+
+test: $(STAMP) browser
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
