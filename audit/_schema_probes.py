@@ -6,7 +6,7 @@ from pydantic import Field
 from ._schema_common import Estimate, Record
 
 __all__ = ["SwapExample", "TermEffect", "FamilyResult", "CounterfactualSection", "AttributedExample",
-           "AttributionSection"]
+           "GroupReliance", "AttributionSection"]
 
 
 class SwapExample(Record):
@@ -36,6 +36,10 @@ class FamilyResult(Record):
     max_abs_shift: float
     direction: list[TermEffect] = Field(default_factory=list)
     worst_examples: list[SwapExample] = Field(default_factory=list)
+    n_pairs: int = Field(0, description="(original, counterfactual) pairs evaluated.")
+    group_effects: list[TermEffect] = Field(default_factory=list,
+                                            description="Mean target-probability shift when a group's terms are inserted.")
+    note: str | None = None
 
 
 class CounterfactualSection(Record):
@@ -54,6 +58,13 @@ class AttributedExample(Record):
     delta: float
 
 
+class GroupReliance(Record):
+    feature: str
+    group: str
+    n: int
+    share: Estimate
+
+
 class AttributionSection(Record):
     method: str = "LayerIntegratedGradients"
     baseline: str = "pad"
@@ -64,5 +75,9 @@ class AttributionSection(Record):
     top_words: dict[str, list[tuple[str, float]]] = Field(default_factory=dict)
     reliance_share: Estimate
     reliance_by_group: dict[str, dict[str, float]] = Field(default_factory=dict)
+    group_reliance: list["GroupReliance"] = Field(default_factory=list, description="reliance_by_group with CIs.")
+    sensitive_families: list[str] = Field(default_factory=list, description="Term families counted as sensitive.")
+    relative_delta_max: float | None = None
+    note: str | None = None
     top_reliance_examples: list[AttributedExample] = Field(default_factory=list)
     highlighted_examples: list[AttributedExample] = Field(default_factory=list)
