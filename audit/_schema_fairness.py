@@ -13,6 +13,7 @@ class GroupResult(Record):
     count: int
     share: float
     small: bool = Field(False, description="Below min_group_size or min_group_share: reported, flagged, excluded from verdicts.")
+    unknown: bool = Field(False, description="A missing sensitive value (the 'unknown' group): reported, excluded from verdicts.")
     metrics: dict[str, Estimate] = Field(default_factory=dict, description="selection_rate, base_rate, accuracy, tpr, fpr, ...")
     impact_ratio: Estimate | None = None
     four_fifths_pass: bool | None = None
@@ -26,12 +27,16 @@ class GroupingResult(Record):
     groups: list[GroupResult]
     disparities: dict[str, Estimate] = Field(default_factory=dict)
     reference_group: str | None = Field(None, description="Highest selection rate among groups large enough for a verdict.")
+    four_fifths_failures: list[str] = Field(default_factory=list, description="Eligible groups whose impact ratio is below 0.8.")
 
 
 class MitigationResult(Record):
     method: str
     constraint: str
     thresholds_artifact: str
+    sensitive_features: list[str] = Field(default_factory=list)
+    n_calibration: int = 0
+    n_evaluation: int = Field(0, description="Rows not used to fit the thresholds; before/after are measured on them.")
     before: dict[str, Estimate] = Field(default_factory=dict)
     after: dict[str, Estimate] = Field(default_factory=dict)
     accuracy_cost: float | None = None
@@ -44,6 +49,8 @@ class FairnessSection(Record):
     outcome_kind: str = Field("label", description="'label' or 'score' (scoring rate = share above the sample median).")
     n_rows: int
     predictions_artifact: str
+    sensitive_features: list[str] = Field(default_factory=list)
+    score_threshold: float | None = Field(None, description="outcome_kind 'score': the sample median of P(favorable).")
     overall: ClassificationMetrics | None = None
     groupings: list[GroupingResult] = Field(default_factory=list)
     unknown_counts: dict[str, int] = Field(default_factory=dict)

@@ -92,6 +92,9 @@ class ScrubConfig(_Strict):
         ]
     )
     operator: Literal["placeholder", "pseudonym", "mask", "redact"] = "placeholder"
+    mask_char: str = Field("*", min_length=1, max_length=1, description="operator=mask: the masking character.")
+    mask_chars: int | None = Field(None, ge=1, description="operator=mask: characters masked per entity; all if unset.")
+    mask_from_end: bool = Field(False, description="operator=mask: mask from the end of the entity.")
     default_threshold: float = Field(0.5, ge=0, le=1)
     thresholds: dict[str, float] = Field(default_factory=dict, description="Per-entity score thresholds.")
     allow_list: list[str] = Field(default_factory=list, description="Terms never scrubbed.")
@@ -133,11 +136,14 @@ class FairnessConfig(_Strict):
     favorable_label: str | None = Field(None, description="Label that counts as selected (approved, relief granted).")
     adverse_label: str | None = Field(None, description="For adverse labels (flagged, denied): favorable = its complement.")
     classes_of_interest: list[str] = Field(default_factory=list, description="Multiclass: classes audited one-vs-rest.")
+    outcome_kind: Literal["label", "score"] = Field(
+        "label", description="'label': selected = predicted favorable; 'score': selected = P(favorable) above the sample median (LL144 scoring rate).")
     intersections: bool = True
     min_group_size: int = Field(30, ge=1)
     min_group_share: float = Field(0.02, ge=0, lt=1)
     n_boot: int = Field(200, ge=0)
     ci_level: float = Field(0.95, gt=0.5, lt=1)
+    calibration_size: float = Field(0.5, gt=0, lt=1, description="Share of held-out rows used to fit mitigation thresholds.")
     seed: int = 13
 
     @field_validator("favorable_label", "adverse_label", mode="before")
