@@ -1,0 +1,109 @@
+"""Render a run record as a self-contained HTML compliance report, Markdown (PR comment) or JSON, and compare runs.
+
+Reads only the RunRecord. HTML: jinja2 with autoescape on, inline CSS pinned by a CSP hash, inline SVG charts,
+no scripts and no external requests.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+from markupsafe import escape
+
+from audit.schema import RunRecord
+
+from . import _charts
+from ._compare import build_comparison
+from ._format import est, est_pct, num, pct, signed
+from ._markdown import comparison_markdown, report_markdown
+from ._model import build_report, grouping_bars, is_intersection
+from ._regmap import SECTION_TITLES
+
+__all__ = ["Format", "render_report", "render_html", "render_markdown", "render_json", "render_comparison",
+           "build_report", "build_comparison", "CSP_TEMPLATE"]
+
+Format = Literal["html", "md", "json"]
+CSP_TEMPLATE = ("default-src 'none'; style-src '{style_hash}'; img-src data:; font-src 'none'; script-src 'none'; "
+                "connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'")
+_CSP_SLOT = "govaudit-csp-slot"
+_METRIC_ORDER = ("base_rate", "accuracy", "tpr", "fpr")
+
+
+def _metric_names(grouping: Any) -> list[str]:
+    present = {m for g in grouping.groups for m in g.metrics if m != "selection_rate"}
+    return [m for m in _METRIC_ORDER if m in present] + sorted(present - set(_METRIC_ORDER))
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(num=num, pct=pct, est=est, est_pct=est_pct, signed=signed, zip=zip,
+                       token_classes=_charts.token_classes, is_intersection=is_intersection, metric_names=_metric_names,
+                       bars=grouping_bars,
+                       curve_points=lambda curves: [(c.step, c.train_loss, c.val_macro_f1) for c in curves])
+    env.globals.update(interval_chart=_charts.interval_chart, curve_chart=_charts.curve_chart, titles=SECTION_TITLES)
+    return env
+
+
+def _with_csp(page: str) -> str:
+    """Pin the one inline <style> block by its SHA-256 in the CSP meta tag (no 'unsafe-inline')."""
+    start = page.index("<style>") + len("<style>")
+    css = page[start:page.index("</style>", start)]
+    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    csp = CSP_TEMPLATE.format(style_hash=f"sha256-{digest}")
+    return page.replace(_CSP_SLOT, str(escape(csp)), 1)
+
+
+def render_html(record: RunRecord, record_sha256: str | None = None, *, signoffs: Iterable[Any] | None = None,
+                include_texts: bool | None = None) -> str:
+    """The full report as one HTML document. `signoffs`: sign-off decisions (mappings or models), oldest first.
+    `include_texts=False` withholds example texts; they are always withheld for runs without a passing scrub."""
+    content = build_report(record, record_sha256, signoffs=signoffs, include_texts=include_texts)
+    config_json = json.dumps(content["record"]["config"], indent=2, sort_keys=True, default=str)
+    page = _environment().get_template("report.html.j2").render(r=content, rec=record, csp=_CSP_SLOT,
+                                                                 config_json=config_json)
+    return _with_csp(page)
+
+
+def render_markdown(record: RunRecord, record_sha256: str | None = None, *, signoffs: Iterable[Any] | None = None,
+                    include_texts: bool | None = None) -> str:
+    """The same content as Markdown for a pull-request comment (every value escaped)."""
+    return report_markdown(build_report(record, record_sha256, signoffs=signoffs, include_texts=include_texts), record)
+
+
+def render_json(record: RunRecord, record_sha256: str | None = None, *, signoffs: Iterable[Any] | None = None,
+                include_texts: bool | None = None) -> str:
+    """The same content as JSON: verdict, findings, section status, regulatory mapping, sign-offs and the record."""
+    content = build_report(record, record_sha256, signoffs=signoffs, include_texts=include_texts)
+    return json.dumps(content, indent=2, sort_keys=False, default=str)
+
+
+def render_report(record: RunRecord, fmt: Format = "html", record_sha256: str | None = None, **kwargs: Any) -> str:
+    renderers = {"html": render_html, "md": render_markdown, "json": render_json}
+    if fmt not in renderers:
+        from audit._errors import BadInputError
+
+        raise BadInputError(f"unknown report format {fmt!r}", fix="use html, md or json")
+    return renderers[fmt](record, record_sha256, **kwargs)
+
+
+def render_comparison(base: RunRecord, other: RunRecord, *, fmt: Format = "html", base_sha256: str | None = None,
+                      other_sha256: str | None = None) -> str:
+    """Compare two runs (`base` before, `other` after): metric deltas, group changes, verdict and check changes."""
+    content = build_comparison(base, other, base_sha256, other_sha256)
+    if fmt == "json":
+        return json.dumps(content, indent=2, default=str)
+    if fmt == "md":
+        return comparison_markdown(content)
+    if fmt != "html":
+        from audit._errors import BadInputError
+
+        raise BadInputError(f"unknown report format {fmt!r}", fix="use html, md or json")
+    return _with_csp(_environment().get_template("compare.html.j2").render(c=content, csp=_CSP_SLOT))
