@@ -211,3 +211,26 @@ def test_expired_waiver_is_reported_on_stderr(env, capsys):
     captured = capsys.readouterr()
     assert "expired waiver ignored: impact_ratio" in captured.err
     assert "EXPIRED WAIVER impact_ratio" in captured.out
+
+
+@pytest.mark.parametrize("example", ["github-actions.yml", "gitlab-ci.yml"])
+def test_ci_examples_call_the_gate_with_options_it_has(example):
+    import re
+    from pathlib import Path
+
+    import typer.main
+    import yaml
+
+    from audit.cli import app
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "ci" / example
+    text = path.read_text(encoding="utf-8")
+    yaml.safe_load(text)
+    gate_cmd = typer.main.get_command(app).commands["gate"]
+    known = {opt for param in gate_cmd.params for opt in param.opts}
+    calls = re.findall(r"govaudit gate (.*?(?:\n\s+--.*?)*)$", text, flags=re.M)
+    assert calls, "the example must run the gate"
+    for call in calls:
+        used = set(re.findall(r"(--[a-z-]+)", call))
+        assert used and used <= known, used - known
+    assert "report.html" in text and "gate-junit.xml" in text
