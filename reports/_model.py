@@ -2,6 +2,7 @@
 mapping, sign-offs. HTML, Markdown and JSON render this same content."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shlex
 from collections.abc import Iterable, Mapping
@@ -56,7 +57,8 @@ def texts_allowed(record: RunRecord) -> tuple[bool, str | None]:
     """Example texts appear only for runs whose data went through a scrub that passed its residual check."""
     if record.scrub is None:
         return False, "this run has no scrub record, so example texts may hold personal data"
-    if record.scrub.residual is not None and not record.scrub.residual.passed:
+    tables = [record.scrub, *getattr(record.scrub, "tables", {}).values()]
+    if any(t.residual is not None and not t.residual.passed for t in tables):
         return False, "the residual PII check after scrubbing failed"
     if record.train is not None and record.train.waiver is not None:
         return False, "the model was trained on unscrubbed data under a waiver"
@@ -71,7 +73,14 @@ def normalise_signoffs(decisions: Iterable[Any] | None, record_sha256: str) -> l
     """Accept sign-off decisions as mappings or pydantic models; keep who/when/decision/comment."""
     rows = []
     for decision in decisions or []:
-        item = decision.model_dump(mode="json") if hasattr(decision, "model_dump") else dict(decision)
+        if hasattr(decision, "model_dump"):
+            item = decision.model_dump(mode="json")
+        elif hasattr(decision, "as_dict"):
+            item = decision.as_dict()
+        elif dataclasses.is_dataclass(decision) and not isinstance(decision, type):
+            item = dataclasses.asdict(decision)
+        else:
+            item = dict(decision)
         row = {key: _pick(item, names) for key, names in _SIGNOFF_KEYS.items()}
         row = {k: (str(v) if v is not None else None) for k, v in row.items()}
         sha = row["record_sha256"]
@@ -230,7 +239,8 @@ def _strip_texts(dumped: dict[str, Any]) -> None:
 
 
 def build_report(record: RunRecord, record_sha256: str | None = None, *, signoffs: Iterable[Any] | None = None,
-                 include_texts: bool | None = None) -> dict[str, Any]:
+                 ledger_problems: Iterable[str] | None = None, include_texts: bool | None = None,
+                 runs_root: str = "runs") -> dict[str, Any]:
     """Everything the renderers show, as plain data plus the record itself under 'record'."""
     sha = record_sha256 or record_digest(record)
     allowed, why = texts_allowed(record)
@@ -252,10 +262,11 @@ def build_report(record: RunRecord, record_sha256: str | None = None, *, signoff
         "texts_shown": show,
         "texts_withheld_reason": None if show else (why or "example texts were turned off for this report"),
         "signoffs": normalise_signoffs(signoffs, sha),
+        "ledger_problems": list(ledger_problems or []),
         "regulatory_map": _regulatory_rows(record, run),
         "not_established": list(NOT_ESTABLISHED),
         "reproduce": {"command": shlex.join(record.command) if record.command else None,
-                      "report": f"govaudit report {shlex.quote(record.run_id)}",
-                      "verify": f"sha256sum runs/{record.run_id}/record.json"},
+                      "report": f"govaudit report {shlex.quote(record.run_id)} --runs-root {shlex.quote(runs_root)}",
+                      "verify": f"sha256sum {shlex.quote(f'{runs_root}/{record.run_id}/record.json')}"},
         "record": dumped,
     }

@@ -62,10 +62,11 @@ def _with_csp(page: str) -> str:
 
 
 def render_html(record: RunRecord, record_sha256: str | None = None, *, signoffs: Iterable[Any] | None = None,
-                include_texts: bool | None = None) -> str:
-    """The full report as one HTML document. `signoffs`: sign-off decisions (mappings or models), oldest first.
-    `include_texts=False` withholds example texts; they are always withheld for runs without a passing scrub."""
-    content = build_report(record, record_sha256, signoffs=signoffs, include_texts=include_texts)
+                **options: Any) -> str:
+    """The full report as one HTML document. `signoffs`: sign-off decisions (SignoffEntry, mappings or models).
+    Options (see build_report): `ledger_problems` (sign-off chain breaks to show), `include_texts=False` to withhold
+    example texts (always withheld for runs without a passing scrub), `runs_root` for the verify command."""
+    content = build_report(record, record_sha256, signoffs=signoffs, **options)
     config_json = json.dumps(content["record"]["config"], indent=2, sort_keys=True, default=str)
     page = _environment().get_template("report.html.j2").render(r=content, rec=record, csp=_CSP_SLOT,
                                                                  config_json=config_json)
@@ -73,15 +74,15 @@ def render_html(record: RunRecord, record_sha256: str | None = None, *, signoffs
 
 
 def render_markdown(record: RunRecord, record_sha256: str | None = None, *, signoffs: Iterable[Any] | None = None,
-                    include_texts: bool | None = None) -> str:
+                    **options: Any) -> str:
     """The same content as Markdown for a pull-request comment (every value escaped)."""
-    return report_markdown(build_report(record, record_sha256, signoffs=signoffs, include_texts=include_texts), record)
+    return report_markdown(build_report(record, record_sha256, signoffs=signoffs, **options), record)
 
 
 def render_json(record: RunRecord, record_sha256: str | None = None, *, signoffs: Iterable[Any] | None = None,
-                include_texts: bool | None = None) -> str:
+                **options: Any) -> str:
     """The same content as JSON: verdict, findings, section status, regulatory mapping, sign-offs and the record."""
-    content = build_report(record, record_sha256, signoffs=signoffs, include_texts=include_texts)
+    content = build_report(record, record_sha256, signoffs=signoffs, **options)
     return json.dumps(content, indent=2, sort_keys=False, default=str)
 
 
