@@ -10,10 +10,8 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from .schema import ClassificationMetrics, ClassMetrics
-
 __all__ = ["GROUP_METRICS", "UNDEFINED_NOTES", "rates_from_cells", "macro_f1_from_confusion", "metric_frame",
-           "macro_f1_frame", "classification_metrics"]
+           "macro_f1_frame"]
 
 GROUP_METRICS = ("count", "share", "base_rate", "selection_rate", "accuracy", "precision", "tpr", "fpr", "fnr")
 UNDEFINED_NOTES = {
@@ -94,31 +92,3 @@ def macro_f1_frame(y_true: np.ndarray, y_pred: np.ndarray, sensitive: pd.DataFra
 
     return MetricFrame(metrics={"macro_f1": partial(f1_score, average="macro", zero_division=0)},
                        y_true=y_true, y_pred=y_pred, sensitive_features=sensitive)
-
-
-def _ece(proba: np.ndarray, y_true: np.ndarray, bins: int = 15) -> float:
-    confidence = proba.max(axis=1)
-    correct = proba.argmax(axis=1) == y_true
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
-    total = 0.0
-    for b in range(bins):
-        sel = which == b
-        if sel.any():
-            total += sel.mean() * abs(correct[sel].mean() - confidence[sel].mean())
-    return float(total)
-
-
-def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str],
-                           proba: np.ndarray | None = None) -> ClassificationMetrics:
-    """Overall performance (accuracy, macro-F1 over the model's labels, per-class P/R/F1, ECE) with sklearn."""
-    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
-
-    idx = list(range(len(labels)))
-    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=idx, zero_division=0)
-    return ClassificationMetrics(
-        n=int(len(y_true)), accuracy=float(accuracy_score(y_true, y_pred)),
-        macro_f1=float(f1_score(y_true, y_pred, labels=idx, average="macro", zero_division=0)),
-        ece=_ece(proba, y_true) if proba is not None else None,
-        per_class={label: ClassMetrics(precision=float(precision[i]), recall=float(recall[i]), f1=float(f1[i]),
-                                       support=int(support[i])) for i, label in enumerate(labels)})

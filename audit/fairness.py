@@ -10,10 +10,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from finetune.metrics import classification_metrics
+
 from ._fairness_disparity import FOUR_FIFTHS
 from ._fairness_groups import JOIN
 from ._fairness_impl import GroupAudit, group_audit
-from ._fairness_metrics import classification_metrics
 from ._fairness_mitigation import (CONSTRAINTS, apply_thresholds, before_after, calibration_mask,
                                    fit_threshold_optimizer, thresholds_payload)
 from ._fairness_outcome import Outcome, resolve_outcomes
@@ -21,7 +22,7 @@ from .config import FairnessConfig
 from .schema import FairnessSection, MitigationResult
 
 __all__ = ["FOUR_FIFTHS", "CONSTRAINTS", "Outcome", "resolve_outcomes", "GroupAudit", "group_audit",
-           "classification_metrics", "fairness_section", "mitigate_threshold", "apply_thresholds", "group_names"]
+           "fairness_section", "mitigate_threshold", "apply_thresholds", "group_names"]
 
 
 def group_names(sensitive: pd.DataFrame) -> np.ndarray:
@@ -47,7 +48,7 @@ def fairness_section(*, y_true: np.ndarray, y_pred: np.ndarray, labels: list[str
         favorable_outcome=", ".join(o.name for o in audit.outcomes), outcome_kind=config.outcome_kind,
         n_rows=int(len(y_true)), predictions_artifact=predictions_artifact, sensitive_features=list(sensitive.columns),
         score_threshold=audit.score_threshold,
-        overall=classification_metrics(np.asarray(y_true), np.asarray(y_pred), labels, proba),
+        overall=classification_metrics(np.asarray(y_true), proba, labels) if proba is not None else None,
         groupings=audit.groupings, unknown_counts=unknown_counts, overlap_with_training=overlap_with_training,
         n_boot=config.n_boot, ci_level=config.ci_level)
 
