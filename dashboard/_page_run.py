@@ -42,7 +42,7 @@ def render() -> None:
         with tabs[5], section("lineage"):
             _lineage(record, loaded)
         with tabs[6], section("downloads"):
-            _downloads(loaded)
+            _downloads(store, loaded)
 
 
 def checks_frame(record: RunRecord) -> pd.DataFrame:
@@ -298,27 +298,20 @@ def _lineage(record: RunRecord, loaded: LoadedRun) -> None:
         st.json(record.model_card, expanded=False)
 
 
-def _downloads(loaded: LoadedRun) -> None:
+def _downloads(store: RunStore, loaded: LoadedRun) -> None:
     record = loaded.record
     st.download_button("Download run record (JSON)", loaded.raw, file_name=f"{record.run_id}.json",
                        mime="application/json")
-    html = _report_html(loaded)
-    if html is None:
-        st.caption("HTML report: not available in this installation (reports package without render_html); "
-                   "`govaudit report` renders it once built.")
-    else:
-        st.download_button("Download HTML report", html, file_name=f"{record.run_id}.html", mime="text/html")
-    st.caption(md(f"record SHA-256 {loaded.file_sha256}"))
-
-
-def _report_html(loaded: LoadedRun) -> str | None:
     try:
         from reports import render_html
     except ImportError:
-        return None
-    return _cached_report(loaded.file_sha256, loaded.record, render_html)
+        st.caption("HTML report: the reports package is not installed; download the JSON record instead.")
+    else:
+        ledger = open_ledger(store)
 
+        def report() -> str:  # rendered only when the button is clicked
+            return render_html(record, loaded.file_sha256, signoffs=ledger.history(record.run_id),
+                               ledger_problems=ledger.verify().problems)
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _cached_report(file_sha: str, _record: RunRecord, _render) -> str:
-    return _render(_record)
+        st.download_button("Download HTML report", report, file_name=f"{record.run_id}.html", mime="text/html")
+    st.caption(md(f"record SHA-256 {loaded.file_sha256}"))
