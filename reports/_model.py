@@ -14,7 +14,7 @@ from ._charts import Bar
 from ._format import est, num, pct, value_of
 from ._regmap import NOT_ESTABLISHED, REGULATORY_MAP, SECTION_TITLES
 
-__all__ = ["REPORT_VERSION", "build_report", "record_digest", "sections_run", "texts_allowed", "normalise_signoffs",
+__all__ = ["REPORT_VERSION", "CHART_MAX_BARS", "charted_groups", "build_report", "record_digest", "sections_run", "texts_allowed", "normalise_signoffs",
            "grouping_bars", "is_intersection"]
 
 REPORT_VERSION = 1
@@ -89,10 +89,23 @@ def normalise_signoffs(decisions: Iterable[Any] | None, record_sha256: str) -> l
     return sorted(rows, key=lambda r: r["at"] or "")
 
 
+CHART_MAX_BARS = 40
+
+
+def charted_groups(grouping: GroupingResult, limit: int = CHART_MAX_BARS) -> list[Any]:
+    """All groups, or for very many: the reference and the lowest impact ratios among large groups (table order)."""
+    if len(grouping.groups) <= limit:
+        return list(grouping.groups)
+    ranked = sorted((g for g in grouping.groups if not g.small),
+                    key=lambda g: (g.group != grouping.reference_group, value_of(g.impact_ratio) or 0.0))
+    keep = {id(g) for g in ranked[:limit]}
+    return [g for g in grouping.groups if id(g) in keep]
+
+
 def grouping_bars(grouping: GroupingResult, metric: str) -> list[Bar]:
     """Chart rows for one grouping: selection rates ('selection_rate') or impact ratios ('impact_ratio')."""
     bars = []
-    for group in grouping.groups:
+    for group in charted_groups(grouping):
         estimate = group.impact_ratio if metric == "impact_ratio" else group.metrics.get(metric)
         value = value_of(estimate)
         if group.small:

@@ -22,7 +22,7 @@ from . import _charts
 from ._compare import build_comparison
 from ._format import est, est_pct, num, pct, signed
 from ._markdown import comparison_markdown, report_markdown
-from ._model import build_report, grouping_bars, is_intersection
+from ._model import build_report, charted_groups, grouping_bars, is_intersection
 from ._regmap import SECTION_TITLES
 
 __all__ = ["Format", "render_report", "render_html", "render_markdown", "render_json", "render_comparison",
@@ -46,7 +46,7 @@ def _environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(num=num, pct=pct, est=est, est_pct=est_pct, signed=signed, zip=zip,
                        token_classes=_charts.token_classes, is_intersection=is_intersection, metric_names=_metric_names,
-                       bars=grouping_bars,
+                       bars=grouping_bars, charted=charted_groups,
                        curve_points=lambda curves: [(c.step, c.train_loss, c.val_macro_f1) for c in curves])
     env.globals.update(interval_chart=_charts.interval_chart, curve_chart=_charts.curve_chart, titles=SECTION_TITLES)
     return env

@@ -341,3 +341,21 @@ def test_cli_shows_signoffs_from_the_ledger(tmp_path):
     root = parse((store.run_dir(record.run_id) / "report.html").read_text())
     rows = [cells(tr) for tr in section(root, "signoff").iter("tr")][1:]
     assert [(r[1].text(), r[3].text(), r[5].text()) for r in rows] == [("risk-officer", "approve", "this record")]
+
+
+def test_many_groups_chart_is_capped_but_table_is_complete():
+    from audit.schema import Estimate
+    from reports._model import CHART_MAX_BARS
+
+    record = make_record()
+    inter = record.fairness.groupings[-1]
+    inter.groups = [inter.groups[0].model_copy(update={"group": f"g{i}", "impact_ratio": Estimate(value=1 - i / 200)})
+                    for i in range(120)]
+    inter.reference_group = "g0"
+    fair = section(parse(render_html(record)), "fairness")
+    (table,) = fair.find("table", data_grouping=inter.name)
+    assert len([tr for tr in table.iter("tr") if "data-group" in tr.attrs]) == 120
+    ratio_svg = list(fair.iter("svg"))[-1]
+    labels = [g.children[0].text() for g in ratio_svg.iter("g")]
+    assert len(labels) == CHART_MAX_BARS and labels[0].startswith("g0 ") and labels[-1].startswith("g119 ")
+    assert f"Charts show {CHART_MAX_BARS} of 120 groups" in fair.text()
