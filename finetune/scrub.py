@@ -1,0 +1,75 @@
+"""PII scrubbing of training text with Microsoft Presidio (GDPR Art. 5(1)(c), Art. 25; EU AI Act Art. 10).
+
+- `Scrubber(config)`: the configured analyzer + anonymizer (batched, de-duplicated, optional worker processes).
+- `scrub_texts(texts, config)`: in-memory scrubbing (e.g. to show only scrubbed text in a report).
+- `run_scrub_stage(project, store, ...)`: the `govaudit scrub` stage (streams tables to `scrubbed/<role>.parquet`).
+- `scrubbed_table_path` / `load_scrubbed_table`: what training uses to read the scrubbed data and check that it is
+  the table the record describes (table SHA-256).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from audit._errors import BadInputError
+from audit.config import ScrubConfig
+from audit.data import table_sha256
+from audit.schema import RunRecord
+from audit.store import RunStore
+
+from ._scrub_batch import Scrubber, split_windows
+from ._scrub_ops import pseudonym
+from ._scrub_stage import SCRUBBED_DIR, ResidualCheckFailed, run_scrub_stage
+from ._scrub_table import StreamingTableHash
+
+__all__ = [
+    "SCRUBBED_DIR", "Scrubber", "ResidualCheckFailed", "scrub_texts", "run_scrub_stage", "scrubbed_table_path",
+    "load_scrubbed_table", "pseudonym", "split_windows", "StreamingTableHash",
+]
+
+
+def scrub_texts(texts: Sequence[str], config: ScrubConfig | None = None, *,
+                scrubber: Scrubber | None = None) -> tuple[list[str], dict[str, int]]:
+    """Scrub `texts` in memory; returns the scrubbed texts (same order) and replacements per entity type.
+
+    Pass a `scrubber` to reuse a loaded engine (loading spaCy takes seconds); else one is built from `config`.
+    """
+    if scrubber is None:
+        with Scrubber(config or ScrubConfig()) as owned:
+            return scrub_texts(texts, scrubber=owned)
+    if any(not isinstance(t, str) for t in texts):
+        raise BadInputError("scrub_texts needs a list of strings")
+    results = scrubber.scrub(list(texts))
+    counts: Counter[str] = Counter()
+    for _, found in results:
+        counts.update(found)
+    return [text for text, _ in results], dict(sorted(counts.items()))
+
+
+def scrubbed_table_path(store: RunStore, record: RunRecord, role: str = "train") -> Path:
+    """Path of the scrubbed `role` table of a run; bad input if the run has no completed, passed scrub of it."""
+    section = record.scrub
+    table = section.tables.get(role) if section else None
+    if table is None or "scrub" not in record.stages:
+        raise BadInputError(f"run {record.run_id} has no scrubbed {role!r} table", where="record.scrub",
+                            fix="run `govaudit scrub --config ... --run RUN` first")
+    if table.output_artifact is None or (table.residual is not None and not table.residual.passed):
+        raise BadInputError(f"run {record.run_id}: the scrub of {role!r} failed its residual check",
+                            where="record.scrub", fix="fix the scrub settings and scrub again")
+    return store.artifact(record.run_id, table.output_artifact)
+
+
+def load_scrubbed_table(store: RunStore, record: RunRecord, role: str = "train") -> pd.DataFrame:
+    """Read the scrubbed table and check its table SHA-256 against the record (refuse a swapped or edited file)."""
+    path = scrubbed_table_path(store, record, role)
+    if not path.is_file():
+        raise BadInputError(f"scrubbed {role} table is missing", where=str(path), fix="scrub the run again")
+    frame = pd.read_parquet(path)
+    expected = record.scrub.tables[role].output.table_sha256  # type: ignore[union-attr]
+    if table_sha256(frame) != expected:
+        raise BadInputError(f"scrubbed {role} table does not match the run record (table SHA-256 differs)",
+                            where=str(path), fix="the file was changed after scrubbing; scrub the run again")
+    return frame
