@@ -15,7 +15,7 @@ def _headline(record: RunRecord) -> dict[str, float | None]:
     train, fairness, cf, attr = record.train, record.fairness, record.counterfactual, record.attribution
     metrics = (train.test if train else None) or (fairness.overall if fairness else None)
     ratios = [value_of(g.impact_ratio) for gr in (fairness.groupings if fairness else []) for g in gr.groups
-              if not g.small and value_of(g.impact_ratio) is not None]
+              if _fifths(g) != "excluded" and value_of(g.impact_ratio) is not None]
     return {
         "accuracy": metrics.accuracy if metrics else None,
         "macro_f1": metrics.macro_f1 if metrics else None,
@@ -37,6 +37,12 @@ def _groups(record: RunRecord) -> dict[tuple[str, str], Any]:
     return {(gr.name, g.group): g for gr in record.fairness.groupings for g in gr.groups}
 
 
+def _fifths(group: Any) -> bool | str | None:
+    if group is None:
+        return None
+    return "excluded" if group.small or getattr(group, "unknown", False) else group.four_fifths_pass
+
+
 def _group_rows(base: RunRecord, other: RunRecord) -> list[dict[str, Any]]:
     before, after = _groups(base), _groups(other)
     rows = []
@@ -47,8 +53,7 @@ def _group_rows(base: RunRecord, other: RunRecord) -> list[dict[str, Any]]:
             vb = value_of(b.impact_ratio if metric == "impact_ratio" else b.metrics.get(metric)) if b else None
             va = value_of(a.impact_ratio if metric == "impact_ratio" else a.metrics.get(metric)) if a else None
             row[metric] = {"before": vb, "after": va, "delta": _delta(vb, va)}
-        row["four_fifths"] = {"before": None if b is None else ("excluded" if b.small else b.four_fifths_pass),
-                              "after": None if a is None else ("excluded" if a.small else a.four_fifths_pass)}
+        row["four_fifths"] = {"before": _fifths(b), "after": _fifths(a)}
         row["changed"] = row["four_fifths"]["before"] != row["four_fifths"]["after"]
         rows.append(row)
     return rows

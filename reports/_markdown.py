@@ -63,8 +63,10 @@ def report_markdown(r: dict[str, Any], rec: RunRecord) -> str:
             lines += [f"**{md(g.name)}** (reference {md(g.reference_group or '–')})", ""]
             lines += _table(["group", "n", "selection rate", "impact ratio", "four-fifths", "flags"], [
                 (grp.group, grp.count, est(grp.metrics.get("selection_rate")), est(grp.impact_ratio),
-                 "excluded" if grp.small else {True: "pass", False: "fail", None: "–"}[grp.four_fifths_pass],
-                 "; ".join(x for x, on in (("small group", grp.small), ("one decision flips verdict", grp.one_person_flip)) if on))
+                 "excluded" if grp.small or getattr(grp, "unknown", False)
+                 else {True: "pass", False: "fail", None: "–"}[grp.four_fifths_pass],
+                 "; ".join(x for x, on in (("small group", grp.small), ("unknown category", getattr(grp, "unknown", False)),
+                                           ("one decision flips verdict", grp.one_person_flip)) if on))
                 for grp in g.groups])
         if fa.unknown_counts:
             lines += ["Unknown category counts: " + md(", ".join(f"{k} {v:,}" for k, v in fa.unknown_counts.items())), ""]
@@ -95,8 +97,9 @@ def report_markdown(r: dict[str, Any], rec: RunRecord) -> str:
                                                  for cls, words in at.top_words.items()])
 
     lines += ["### Policy checks", ""]
-    lines += _table(["check", "status", "severity", "measured", "threshold", "evidence"],
-                    [(c.id, c.status, c.severity, num(c.measured), num(c.threshold), c.evidence) for c in rec.policy.checks]) \
+    lines += _table(["check", "status", "effect", "measured", "threshold", "evidence"],
+                    [(c.id, c.status, getattr(c, "effect", c.severity), num(c.measured), num(c.threshold), c.evidence)
+                     for c in rec.policy.checks]) \
         if rec.policy else _not_run("policy evaluation")
 
     lines += ["### Sign-off history", ""]

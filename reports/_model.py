@@ -14,8 +14,8 @@ from ._charts import Bar
 from ._format import est, num, pct, value_of
 from ._regmap import NOT_ESTABLISHED, REGULATORY_MAP, SECTION_TITLES
 
-__all__ = ["REPORT_VERSION", "CHART_MAX_BARS", "charted_groups", "build_report", "record_digest", "sections_run", "texts_allowed", "normalise_signoffs",
-           "grouping_bars", "is_intersection"]
+__all__ = ["REPORT_VERSION", "CHART_MAX_BARS", "charted_groups", "build_report", "record_digest", "evidence_digest",
+           "sections_run", "texts_allowed", "normalise_signoffs", "grouping_bars", "is_intersection"]
 
 REPORT_VERSION = 1
 FOUR_FIFTHS = 0.8
@@ -69,8 +69,18 @@ def _pick(item: Mapping[str, Any], keys: Iterable[str]) -> Any:
     return next((item[k] for k in keys if item.get(k) not in (None, "")), None)
 
 
-def normalise_signoffs(decisions: Iterable[Any] | None, record_sha256: str) -> list[dict[str, Any]]:
-    """Accept sign-off decisions as mappings or pydantic models; keep who/when/decision/comment."""
+def evidence_digest(record: RunRecord) -> str | None:
+    """The hash a sign-off binds to (record without its policy section and updated_at), if the policy module exists."""
+    try:
+        from audit.policy import signoff_subject_sha256
+    except ImportError:
+        return None
+    return signoff_subject_sha256(record)
+
+
+def normalise_signoffs(decisions: Iterable[Any] | None, *hashes: str | None) -> list[dict[str, Any]]:
+    """Accept sign-off decisions as ledger entries, mappings or pydantic models; keep who/when/decision/comment.
+    `matches_record` says whether the decision was made on this record (its file hash or its evidence hash)."""
     rows = []
     for decision in decisions or []:
         if hasattr(decision, "model_dump"):
@@ -84,7 +94,7 @@ def normalise_signoffs(decisions: Iterable[Any] | None, record_sha256: str) -> l
         row = {key: _pick(item, names) for key, names in _SIGNOFF_KEYS.items()}
         row = {k: (str(v) if v is not None else None) for k, v in row.items()}
         sha = row["record_sha256"]
-        row["matches_record"] = None if not sha else sha == record_sha256
+        row["matches_record"] = None if not sha else sha in {h for h in hashes if h}
         rows.append(row)
     return sorted(rows, key=lambda r: r["at"] or "")
 
@@ -96,7 +106,7 @@ def charted_groups(grouping: GroupingResult, limit: int = CHART_MAX_BARS) -> lis
     """All groups, or for very many: the reference and the lowest impact ratios among large groups (table order)."""
     if len(grouping.groups) <= limit:
         return list(grouping.groups)
-    ranked = sorted((g for g in grouping.groups if not g.small),
+    ranked = sorted((g for g in grouping.groups if not (g.small or getattr(g, "unknown", False))),
                     key=lambda g: (g.group != grouping.reference_group, value_of(g.impact_ratio) or 0.0))
     keep = {id(g) for g in ranked[:limit]}
     return [g for g in grouping.groups if id(g) in keep]
@@ -108,7 +118,7 @@ def grouping_bars(grouping: GroupingResult, metric: str) -> list[Bar]:
     for group in charted_groups(grouping):
         estimate = group.impact_ratio if metric == "impact_ratio" else group.metrics.get(metric)
         value = value_of(estimate)
-        if group.small:
+        if group.small or getattr(group, "unknown", False):
             state = "small"
         elif group.group == grouping.reference_group:
             state = "ref"
@@ -131,12 +141,14 @@ def _policy_findings(record: RunRecord) -> list[dict[str, str]]:
         return [_finding("info", "policy", "Policy not evaluated: there is no verdict for this run.")]
     out = []
     for check in record.policy.checks:
-        if check.status not in ("fail", "warn"):
+        effect = getattr(check, "effect", None)
+        if check.status not in ("fail", "warn") and effect not in ("block", "warn"):
             continue
-        level = "fail" if check.status == "fail" and check.severity == "block" else "warn"
+        level = "fail" if (effect == "block" or (check.status == "fail" and check.severity == "block")) else "warn"
         detail = f" (measured {num(check.measured)}, threshold {num(check.threshold)})" if check.measured is not None else ""
         waived = f"; waived: {check.waiver}" if check.waiver else ""
-        out.append(_finding(level, "policy", f"Check {check.id} {check.status}: {check.title}{detail}{waived}."))
+        status = check.status.replace("_", " ")
+        out.append(_finding(level, "policy", f"Check {check.id} {status}: {check.title}{detail}{waived}."))
     for waiver in record.policy.expired_waivers:
         out.append(_finding("warn", "policy", f"Expired waiver: {waiver}."))
     return out
@@ -149,8 +161,9 @@ def _fairness_findings(record: RunRecord) -> list[dict[str, str]]:
     out, small, failing = [], 0, 0
     for grouping in fairness.groupings:
         for group in grouping.groups:
-            small += group.small
-            if group.small or group.four_fifths_pass is not False:
+            excluded = group.small or getattr(group, "unknown", False)
+            small += excluded
+            if excluded or group.four_fifths_pass is not False:
                 continue
             failing += 1
             ir = group.impact_ratio
@@ -165,7 +178,8 @@ def _fairness_findings(record: RunRecord) -> list[dict[str, str]]:
         out.append(_finding("ok", "fairness", f"Every group large enough for a verdict has an impact ratio of at least "
                                               f"{FOUR_FIFTHS} for outcome '{fairness.favorable_outcome}'."))
     if small:
-        out.append(_finding("info", "fairness", f"{small} small group(s) are reported but excluded from verdicts."))
+        out.append(_finding("info", "fairness", f"{small} small or unknown-category group(s) are reported but "
+                                                f"excluded from verdicts."))
     unknown = {k: v for k, v in fairness.unknown_counts.items() if v}
     if unknown:
         out.append(_finding("info", "fairness", "Rows with unknown sensitive value: "
@@ -256,6 +270,7 @@ def build_report(record: RunRecord, record_sha256: str | None = None, *, signoff
                  runs_root: str = "runs") -> dict[str, Any]:
     """Everything the renderers show, as plain data plus the record itself under 'record'."""
     sha = record_sha256 or record_digest(record)
+    evidence = evidence_digest(record)
     allowed, why = texts_allowed(record)
     show = allowed if include_texts is None else (include_texts and allowed)
     run = sections_run(record)
@@ -267,14 +282,15 @@ def build_report(record: RunRecord, record_sha256: str | None = None, *, signoff
         "generated_at": utc_now(),
         "run": {"run_id": record.run_id, "name": record.name, "status": record.status, "created_at": record.created_at,
                 "updated_at": record.updated_at, "stages": list(record.stages), "parent_run_id": record.parent_run_id,
-                "schema_version": record.schema_version, "record_sha256": sha},
+                "schema_version": record.schema_version, "record_sha256": sha,
+                "evidence_sha256": evidence},
         "verdict": _verdict(record),
         "findings": _policy_findings(record) + _fairness_findings(record) + _other_findings(record),
         "sections_run": run,
         "sections_not_run": [SECTION_TITLES[k] for k, done in run.items() if not done],
         "texts_shown": show,
         "texts_withheld_reason": None if show else (why or "example texts were turned off for this report"),
-        "signoffs": normalise_signoffs(signoffs, sha),
+        "signoffs": normalise_signoffs(signoffs, sha, evidence),
         "ledger_problems": list(ledger_problems or []),
         "regulatory_map": _regulatory_rows(record, run),
         "not_established": list(NOT_ESTABLISHED),

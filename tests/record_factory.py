@@ -15,6 +15,7 @@ from audit.schema import (AttributedExample, AttributionSection, CheckResult, Cl
                           CounterfactualSection, CurvePoint, DataFingerprint, Estimate, FairnessSection, FamilyResult,
                           GroupingResult, GroupResult, MitigationResult, Notice, PolicySection, ResidualCheck,
                           RunRecord, ScrubSection, SwapExample, TermEffect, ToolInfo, TrainingWaiver, TrainSection)
+from audit._schema_probes import GroupReliance
 
 __all__ = ["HOSTILE", "SECTIONS", "make_record", "make_minimal_record", "make_hostile_record", "make_mitigated_record"]
 
@@ -67,7 +68,7 @@ def _group(name: str, count: int, total: int, rate: float, ref: float, small: bo
 def _fairness(scale: float = 1.0) -> FairnessSection:
     n = 1000
     age = [_group("not older", 780, n, 0.31, 0.31), _group("older american", 190, n, round(0.31 - 0.09 * scale, 4), 0.31),
-           _group("unknown", 30, n, 0.2, 0.31, small=True, half_width=0.14)]
+           _group("unknown", 30, n, 0.2, 0.31, small=True, half_width=0.14).model_copy(update={"unknown": True})]
     mil = [_group("not servicemember", 900, n, 0.30, 0.30), _group("servicemember", 100, n, round(0.30 - 0.05 * scale, 4), 0.30)]
     inter = [_group("not older × not servicemember", 700, n, 0.32, 0.32),
              _group("older american × not servicemember", 170, n, round(0.32 - 0.1 * scale, 4), 0.32),
@@ -85,12 +86,14 @@ def _fairness(scale: float = 1.0) -> FairnessSection:
 
     return FairnessSection(
         task="binary", labels=LABELS, favorable_outcome="relief", n_rows=n, predictions_artifact="predictions.parquet",
+        sensitive_features=["age_group", "military_status"],
         overall=_metrics(n, 0.842, 0.781, 0.043),
         groupings=[grouping("age_group", ["age_group"], age), grouping("military_status", ["military_status"], mil),
                    grouping("age_group × military_status", ["age_group", "military_status"], inter)],
         unknown_counts={"age_group": 30, "military_status": 0}, overlap_with_training=0, n_boot=200, ci_level=0.95,
         mitigation=MitigationResult(method="ThresholdOptimizer", constraint="demographic_parity",
-                                    thresholds_artifact="thresholds.json",
+                                    thresholds_artifact="thresholds.json", sensitive_features=["age_group"],
+                                    n_calibration=500, n_evaluation=500,
                                     before={"demographic_parity_ratio": Estimate(value=0.71)},
                                     after={"demographic_parity_ratio": Estimate(value=0.93)}, accuracy_cost=0.012))
 
@@ -109,6 +112,7 @@ def _counterfactual(scale: float = 1.0) -> CounterfactualSection:
             mean_abs_shift=Estimate(value=round(flip / 2, 4), ci_low=round(flip / 3, 4), ci_high=round(flip, 4)),
             max_abs_shift=round(0.1 + flip * 3, 4),
             direction=[TermEffect(term="she", mean_shift=-0.021, n=60), TermEffect(term="he", mean_shift=0.018, n=58)],
+            n_pairs=280, group_effects=[TermEffect(term="female", mean_shift=-0.012, n=140)],
             worst_examples=[_swap("c-101", "He asked the lender <PERSON> for a refund of the rollover fee.",
                                   "She asked the lender <PERSON> for a refund of the rollover fee.", 0.56, 0.44)])
 
@@ -132,6 +136,11 @@ def _attribution() -> AttributionSection:
                    "no_relief": [("paid", 0.29), ("late", 0.25), ("agreed", 0.12)]},
         reliance_share=Estimate(value=0.034, ci_low=0.021, ci_high=0.048),
         reliance_by_group={"age_group": {"not older": 0.028, "older american": 0.061}},
+        group_reliance=[GroupReliance(feature="age_group", group="not older", n=50,
+                                      share=Estimate(value=0.028, ci_low=0.015, ci_high=0.041)),
+                        GroupReliance(feature="age_group", group="older american", n=14,
+                                      share=Estimate(value=0.061, ci_low=0.02, ci_high=0.11))],
+        sensitive_families=["gender", "descriptors"], relative_delta_max=0.09,
         top_reliance_examples=[_attr("c-7", "relief", words, scores, 0.12)],
         highlighted_examples=[_attr("c-3", "relief", words, scores, 0.05),
                               _attr("c-9", "no_relief", ["i", "paid", "late", "<PERSON>"], [0.05, -0.3, -0.2, 0.1], 0.0)])
@@ -169,10 +178,11 @@ def _policy(fail: bool = True) -> PolicySection:
                     measured=0, threshold=0, evidence="0 entities in 500 rows re-scanned", source="GDPR Art. 5(1)(c)"),
         CheckResult(id="fairness.four_fifths", title="Impact ratio at least 0.8 for every large group",
                     status="fail" if fail else "pass", severity="block", measured=0.7097 if fail else 0.91,
-                    threshold=0.8, evidence="age_group: older american 0.710 [0.61, 0.81]",
+                    effect="block" if fail else "none", subject="age_group", basis="point estimate",
+                    ci_low=0.61, ci_high=0.81, threshold=0.8, evidence="age_group: older american 0.710 [0.61, 0.81]",
                     source="EEOC 29 CFR 1607.4(D)"),
         CheckResult(id="counterfactual.flip_rate", title="Identity swaps flip at most 5% of decisions", status="warn",
-                    severity="warn", measured=0.05, threshold=0.05, evidence="descriptors 5.0%", source="convention"),
+                    severity="warn", effect="warn", measured=0.05, threshold=0.05, evidence="descriptors 5.0%", source="convention"),
         CheckResult(id="performance.macro_f1", title="Test macro-F1 at least 0.7", status="pass", severity="block",
                     measured=0.781, threshold=0.7, evidence="test split n=1000", source="EU AI Act Art. 15",
                     waiver=None),
@@ -258,5 +268,10 @@ def make_hostile_record(run_id: str = "20250102T140000Z-bad000") -> RunRecord:
     record.attribution.highlighted_examples[0].predicted = h[1]
     check = record.policy.checks[1]
     check.title, check.evidence, check.source, check.waiver = h[0], h[1], h[4], h[3]
-    check.measured = h[2]
+    check.measured, check.subject, check.basis = h[2], h[5], h[4]
+    fam.note = h[3]
+    fam.group_effects[0].term = h[1]
+    record.attribution.group_reliance[0].group = h[0]
+    record.attribution.note = h[2]
+    record.fairness.sensitive_features = [h[1]]
     return record

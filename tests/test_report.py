@@ -336,11 +336,20 @@ def test_cli_shows_signoffs_from_the_ledger(tmp_path):
     store = RunStore(tmp_path / "runs")
     record = store.create(make_record())
     sha = store.record_sha256(record.run_id)
-    SignoffLedger(store).sign(record.run_id, sha, "approve", "checked the four-fifths CI", "risk-officer")
+    from audit.policy import signoff_subject_sha256
+
+    ledger = SignoffLedger(store)
+    ledger.sign(record.run_id, sha, "approve", "checked the four-fifths CI", "risk-officer")
+    ledger.sign(record.run_id, signoff_subject_sha256(record), "request_changes", "CI too wide", "auditor")
+    ledger.sign(record.run_id, "0" * 64, "reject", "old numbers", "auditor")
     assert main(["report", record.run_id, "--runs-root", str(store.root)]) == 0
     root = parse((store.run_dir(record.run_id) / "report.html").read_text())
     rows = [cells(tr) for tr in section(root, "signoff").iter("tr")][1:]
-    assert [(r[1].text(), r[3].text(), r[5].text()) for r in rows] == [("risk-officer", "approve", "this record")]
+    assert [(r[1].text(), r[3].text(), r[5].text()) for r in rows] == [
+        ("risk-officer", "approve", "this record"), ("auditor", "request_changes", "this record"),
+        ("auditor", "reject", "a different version of the record")]
+    assert root.find("code", id="evidence-sha256")[0].text() == signoff_subject_sha256(record)
+    assert not root.find("p", id="ledger-problems")
 
 
 def test_many_groups_chart_is_capped_but_table_is_complete():
