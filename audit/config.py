@@ -180,7 +180,8 @@ class AttributionConfig(_Strict):
     internal_batch_size: int = Field(64, ge=1)
     batch_size: int = Field(8, ge=1)
     max_length: int = Field(128, ge=8)
-    delta_warning: float = Field(0.05, gt=0)
+    delta_warning: float = Field(0.05, gt=0, description="Relative convergence delta above which an example is flagged.")
+    refine_steps: int = Field(64, ge=0, description="Examples above delta_warning are redone with this many steps; 0 = off.")
     seed: int = 13
 
 

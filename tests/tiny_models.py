@@ -39,3 +39,28 @@ def make_tiny_model(directory: Path, labels: list[str], texts: list[str], *, hid
     model = BertForSequenceClassification(config)
     model.save_pretrained(directory, safe_serialization=True)
     return directory
+
+
+def train_tiny_model(directory: Path, labels: list[str], texts: list[str], targets: list[str], *, steps: int = 300,
+                     batch_size: int = 32, lr: float = 3e-3, seed: int = 0, hidden: int = 32) -> Path:
+    """A tiny BERT classifier fine-tuned for `steps` AdamW steps on (texts, targets): seconds on CPU."""
+    import torch
+    from transformers import AutoTokenizer, BertForSequenceClassification
+
+    make_tiny_model(directory, labels, texts, hidden=hidden, seed=seed)
+    tokenizer = AutoTokenizer.from_pretrained(directory)
+    model = BertForSequenceClassification.from_pretrained(directory)
+    enc = tokenizer(texts, padding=True, truncation=True, max_length=64, return_tensors="pt")
+    y = torch.tensor([labels.index(t) for t in targets])
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    model.train()
+    for _ in range(steps):
+        idx = torch.randint(0, len(texts), (batch_size,), generator=generator)
+        loss = model(input_ids=enc["input_ids"][idx], attention_mask=enc["attention_mask"][idx], labels=y[idx]).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    model.save_pretrained(directory, safe_serialization=True)
+    return directory
