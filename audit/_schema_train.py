@@ -28,6 +28,8 @@ class TrainSection(Record):
     base_model: str = Field(description="'minilm' or the local directory used.")
     base_model_sha256: dict[str, str] = Field(default_factory=dict, description="file name -> SHA-256 of base-model files.")
     model_artifact: str = Field(description="Model directory relative to the run directory.")
+    splits_artifact: str | None = Field(None, description="Parquet row_id -> split (train/validation/test), see docs/train.md.")
+    config_sha256: str = Field("", description="SHA-256 of the project config the model was trained with.")
     task: str = Field(description="'binary' or 'multiclass'.")
     labels: list[str]
     data: list[DataFingerprint] = Field(default_factory=list)
