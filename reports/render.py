@@ -36,8 +36,12 @@ _METRIC_ORDER = ("base_rate", "accuracy", "tpr", "fpr")
 
 
 def _metric_names(grouping: Any) -> list[str]:
-    present = {m for g in grouping.groups for m in g.metrics if m != "selection_rate"}
+    present = {m for g in grouping.groups for m in g.metrics if m not in ("selection_rate", "count")}
     return [m for m in _METRIC_ORDER if m in present] + sorted(present - set(_METRIC_ORDER))
+
+
+def _entity_rows(counts: dict[str, dict[str, int]]) -> list[tuple[str, str, int]]:
+    return [(column, entity, n) for column, by_entity in counts.items() for entity, n in by_entity.items()]
 
 
 @lru_cache(maxsize=1)
@@ -46,7 +50,7 @@ def _environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(num=num, pct=pct, est=est, est_pct=est_pct, signed=signed, zip=zip,
                        token_classes=_charts.token_classes, is_intersection=is_intersection, metric_names=_metric_names,
-                       bars=grouping_bars, charted=charted_groups,
+                       bars=grouping_bars, entity_rows=_entity_rows, charted=charted_groups,
                        curve_points=lambda curves: [(c.step, c.train_loss, c.val_macro_f1) for c in curves])
     env.globals.update(interval_chart=_charts.interval_chart, curve_chart=_charts.curve_chart, titles=SECTION_TITLES)
     return env

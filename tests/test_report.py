@@ -165,7 +165,12 @@ def test_numbers_match_the_record(full):
             assert float(row[4].attrs["data-value"]) == group.impact_ratio.value
             assert row[4].text().startswith(f"{group.impact_ratio.value:.3f} [{group.impact_ratio.ci_low:.3f}")
             verdict = row[5].text().strip()
-            assert verdict == ("excluded" if group.small else "pass" if group.four_fifths_pass else "fail")
+            assert verdict == ("excluded" if group.small or group.unknown else "pass" if group.four_fifths_pass else "fail")
+        (metrics,) = fair.find("table", data_metrics_for=grouping.name)
+        header = [th.text() for th in metrics.iter("th")]
+        assert header == ["group", "base rate", "accuracy", "tpr", "fpr"]
+        body = [cells(tr) for tr in metrics.iter("tr")][1:]
+        assert [float(r[4].attrs["data-value"]) for r in body] == [g.metrics["fpr"].value for g in grouping.groups]
     charts = [n for n in fair.iter("svg")]
     assert len(charts) == 2 * len(record.fairness.groupings)
     ratio_chart = charts[1]
