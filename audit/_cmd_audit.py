@@ -25,6 +25,8 @@ def register(app: typer.Typer) -> None:
         mitigate: Annotated[str | None, typer.Option("--mitigate", help="'threshold': fit fairlearn ThresholdOptimizer "
                                                                         "on a calibration split and save thresholds.json.")] = None,
         constraint: Annotated[str, typer.Option("--constraint", help="demographic_parity or equalized_odds.")] = "demographic_parity",
+        mitigate_by: Annotated[list[str] | None, typer.Option("--mitigate-by", help="Sensitive feature(s) whose groups get "
+                                                                                  "thresholds (default: all, intersected).")] = None,
         keep_text: Annotated[bool, typer.Option("--keep-text", help="Also store the (scrubbed) text in predictions.parquet.")] = False,
         batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Inference batch size.")] = 64,
         device: Annotated[str | None, typer.Option("--device", help="cpu, cuda, ... (default: cuda if available).")] = None,
@@ -36,20 +38,16 @@ def register(app: typer.Typer) -> None:
         """
         project, store = open_project(config, set_, runs_root, db_url)
         from ._errors import BadInputError
-        from .auditing import prepare_audit, run_audit
-        from .fairness import CONSTRAINTS
+        from .auditing import check_mitigation, prepare_audit, run_audit
 
         if run is None and model is None:
             raise BadInputError("nothing to audit", fix="pass --run RUN (a trained run) or --model DIR --data PATH")
-        if mitigate is not None and mitigate != "threshold":
-            raise BadInputError(f"unknown mitigation {mitigate!r}", where="--mitigate", fix="use --mitigate threshold")
-        if constraint not in CONSTRAINTS:
-            raise BadInputError(f"unknown constraint {constraint!r}", where="--constraint", fix=f"choose one of {list(CONSTRAINTS)}")
+        check_mitigation(project, mitigate, constraint, mitigate_by)
         existing = store.load(run) if run is not None else None
         prepared = prepare_audit(project, store, existing, model_dir=model, data_path=data, device=device)
         record = begin_run(store, project, run, "audit")
         record = run_audit(project, store, record, prepared, mitigate=mitigate, constraint=constraint,
-                           keep_text=keep_text, batch_size=batch_size)
+                           mitigate_by=mitigate_by, keep_text=keep_text, batch_size=batch_size)
         section = record.fairness
         assert section is not None
         failures = {f"{g.name} [{g.outcome}]": g.four_fifths_failures for g in section.groupings if g.four_fifths_failures}

@@ -43,14 +43,15 @@ class ScoreColumn(ClassifierMixin, BaseEstimator):
 
 
 def calibration_mask(groups: np.ndarray, truth: np.ndarray, share: float, seed: int) -> np.ndarray:
-    """Stratified by group x truth: `share` of every stratum (at least one row of strata with 2+ rows) calibrates."""
+    """Stratified by group x truth: `share` of every stratum calibrates, at least one row (so every group gets a
+    threshold), and at least one row of strata with 2+ rows is left to evaluate."""
     rng = np.random.default_rng(seed)
     mask = np.zeros(len(groups), dtype=bool)
     strata = pd.Series(np.arange(len(groups))).groupby([pd.Series(groups), pd.Series(truth)]).indices
     for rows in strata.values():
-        take = int(round(share * len(rows)))
+        take = max(int(round(share * len(rows))), 1)
         if len(rows) >= 2:
-            take = min(max(take, 1), len(rows) - 1)
+            take = min(take, len(rows) - 1)
         mask[rng.permutation(rows)[:take]] = True
     return mask
 
@@ -72,7 +73,8 @@ def fit_threshold_optimizer(score: np.ndarray, truth: np.ndarray, groups: np.nda
             optimizer.fit(score[:, None], truth.astype(int), sensitive_features=pd.Series(groups, name="group"))
     except ValueError as err:
         raise BadInputError(f"ThresholdOptimizer could not fit: {str(err).splitlines()[0][:200]}",
-                            fix="groups need both outcomes in the calibration rows; merge tiny groups or use more data") from None
+                            fix="every group needs both outcomes in the calibration rows: mitigate by fewer features "
+                                "(--mitigate-by FEATURE), merge tiny groups or use more data") from None
     return optimizer
 
 

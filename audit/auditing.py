@@ -22,13 +22,13 @@ from ._errors import BadInputError
 from ._io import atomic_path, atomic_write_text
 from .config import DataConfig, ProjectConfig
 from .data import LABEL, ROW_ID, TEXT, ValidatedTable, fingerprint, read_table, validate_table
-from .fairness import fairness_section, mitigate_threshold, resolve_outcomes
+from .fairness import CONSTRAINTS, fairness_section, mitigate_threshold, resolve_outcomes
 from .model_io import LoadedClassifier, load_classifier, predict_proba
 from .schema import FairnessSection, RunRecord
 from .store import RunStore
 
 __all__ = ["PREDICTIONS_FILE", "THRESHOLDS_FILE", "SPLITS_FILE", "HeldOut", "PreparedAudit", "text_fingerprints",
-           "load_held_out", "write_predictions", "prepare_audit", "run_audit"]
+           "load_held_out", "write_predictions", "prepare_audit", "check_mitigation", "run_audit"]
 
 PREDICTIONS_FILE = "predictions.parquet"
 THRESHOLDS_FILE = "thresholds.json"
@@ -206,12 +206,22 @@ def prepare_audit(project: ProjectConfig, store: RunStore, record: RunRecord | N
     return PreparedAudit(classifier, held)
 
 
-def run_audit(project: ProjectConfig, store: RunStore, record: RunRecord, prepared: PreparedAudit, *,
-              mitigate: str | None = None, constraint: str = "demographic_parity", keep_text: bool = False,
-              batch_size: int = 64) -> RunRecord:
-    """Audit and save: predictions, fairness section (+ mitigation), probes; `finish_stage(..., 'audit')`."""
+def check_mitigation(project: ProjectConfig, mitigate: str | None, constraint: str, mitigate_by: list[str] | None) -> None:
     if mitigate not in (None, "threshold"):
         raise BadInputError(f"unknown mitigation {mitigate!r}", where="--mitigate", fix="use --mitigate threshold")
+    if constraint not in CONSTRAINTS:
+        raise BadInputError(f"unknown constraint {constraint!r}", where="--constraint", fix=f"choose one of {list(CONSTRAINTS)}")
+    unknown = sorted(set(mitigate_by or []) - set(project.data.sensitive_features))
+    if unknown:
+        raise BadInputError(f"{unknown} are not sensitive features", where="--mitigate-by",
+                            fix=f"choose from {project.data.sensitive_features}")
+
+
+def run_audit(project: ProjectConfig, store: RunStore, record: RunRecord, prepared: PreparedAudit, *,
+              mitigate: str | None = None, constraint: str = "demographic_parity",
+              mitigate_by: list[str] | None = None, keep_text: bool = False, batch_size: int = 64) -> RunRecord:
+    """Audit and save: predictions, fairness section (+ mitigation), probes; `finish_stage(..., 'audit')`."""
+    check_mitigation(project, mitigate, constraint, mitigate_by)
     classifier, held = prepared.classifier, prepared.held
     labels, sensitive = classifier.labels, list(project.data.sensitive_features)
     frame = held.table.frame.reset_index(drop=True)
@@ -238,7 +248,8 @@ def run_audit(project: ProjectConfig, store: RunStore, record: RunRecord, prepar
                                overlap_with_training=overlap)
     if mitigate == "threshold":
         result, payload = mitigate_threshold(proba=proba, y_true=y_true, y_pred=y_pred, labels=labels,
-                                             sensitive=frame[sensitive], config=project.fairness, constraint=constraint,
+                                             sensitive=frame[mitigate_by or sensitive], config=project.fairness,
+                                             constraint=constraint,
                                              unknown_group=project.data.unknown_group, thresholds_artifact=THRESHOLDS_FILE)
         atomic_write_text(store.artifact(record.run_id, THRESHOLDS_FILE), json.dumps(payload, indent=2))
         section.mitigation = result
