@@ -20,7 +20,7 @@ from ._errors import ExitCode, GovauditError
 __all__ = ["app", "main"]
 
 # Commands that are built; a command is listed here only once it works end to end.
-COMMAND_MODULES = ("runs", "gate", "report", "train", "audit")
+COMMAND_MODULES = ("runs", "gate", "report", "train", "audit", "scrub")
 
 app = typer.Typer(
     name="govaudit",

@@ -95,9 +95,11 @@ class ScrubConfig(_Strict):
     mask_char: str = Field("*", min_length=1, max_length=1, description="operator=mask: the masking character.")
     mask_chars: int | None = Field(None, ge=1, description="operator=mask: characters masked per entity; all if unset.")
     mask_from_end: bool = Field(False, description="operator=mask: mask from the end of the entity.")
-    default_threshold: float = Field(0.5, ge=0, le=1)
+    default_threshold: float = Field(0.35, ge=0, le=1, description="Presidio scores: phone numbers 0.4, weak patterns 0.05-0.3 unless context words raise them.")
     thresholds: dict[str, float] = Field(default_factory=dict, description="Per-entity score thresholds.")
     allow_list: list[str] = Field(default_factory=list, description="Terms never scrubbed.")
+    ignore_masked: bool = Field(True, description="Skip spans made only of mask characters (X, *, #) and placeholders, "
+                                                  "e.g. CFPB's XXXX: already redacted upstream.")
     recognizers_file: Path | None = Field(None, description="YAML file of custom Presidio recognizers.")
     pseudonym_key_env: str = Field("GOVAUDIT_PSEUDONYM_KEY", description="Env var with the HMAC key for pseudonyms.")
     batch_size: int = Field(64, ge=1)

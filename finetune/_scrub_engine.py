@@ -27,6 +27,9 @@ NER_ENTITIES = frozenset({"PERSON", "LOCATION", "NRP", "DATE_TIME"})  # entities
 # tok2vec, tagger, attribute_ruler and lemmatizer stay: lemmas drive Presidio's context-word enhancer.
 _UNUSED_PIPES = ("parser",)
 LANGUAGE = "en"
+# presidio's email recognizer uses tldextract, which would fetch the public suffix list at first use: keep it offline
+# (read when tldextract is first imported, so set before any presidio import).
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 
 @dataclass
@@ -82,7 +85,6 @@ def _load_custom_recognizers(path: Path) -> list[dict[str, Any]]:
 
 def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
     """AnalyzerEngine for `config.mode` with predefined + custom recognizers; checks the entity names."""
-    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
     import logging
 
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry

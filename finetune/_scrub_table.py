@@ -128,8 +128,10 @@ def scrub_table(scrubber: Scrubber, source: DataSource, text_columns: list[str],
     finally:
         if writer is not None:
             writer.close()
-    wall = time.perf_counter() - started
     rows = in_hash.rows
+    if rows == 0:  # e.g. a CSV with only a header: pandas yields one empty chunk
+        raise BadInputError("data file has no rows", where=where)
+    wall = time.perf_counter() - started
     found = {k: v for k, v in sorted(residual.items())}
     info(f"scrub {role}: {rows} rows, {rows_touched} touched, {texts_done / max(wall, 1e-9):.0f} texts/s")
     return ScrubTable(
