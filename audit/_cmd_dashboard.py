@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -25,11 +24,12 @@ def dashboard_url(host: str, port: int, run_id: str | None = None) -> str:
 
 
 def streamlit_command(host: str, port: int) -> list[str]:
-    """The `streamlit run` command line: headless, no usage statistics, no file watcher."""
+    """The `streamlit run` command line: headless, no usage statistics, no file watcher, no agent API."""
     app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     return [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless=true",
             f"--server.address={host}", f"--server.port={port}", "--browser.gatherUsageStats=false",
-            "--server.fileWatcherType=none", "--server.runOnSave=false", "--global.showWarningOnDirectExecution=false"]
+            "--server.fileWatcherType=none", "--server.runOnSave=false", "--server.enableAgentApi=false",
+            "--client.toolbarMode=viewer"]
 
 
 def _reviewers_path(runs_root: Path | None, reviewers: Path | None) -> Path:
@@ -61,12 +61,8 @@ def register(app: typer.Typer) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             info(f"warning: binding to {host}: the dashboard is reachable from other machines")
         info(f"dashboard on {dashboard_url(host, port)}  (runs: {root})")
-        try:
-            code = subprocess.call(streamlit_command(host, port), env=env)
-        except KeyboardInterrupt:
-            code = 0
-        if code:
-            raise typer.Exit(code)
+        command = streamlit_command(host, port)
+        os.execve(command[0], command, env)  # become the server: signals (Ctrl-C, SIGTERM) reach Streamlit directly
 
     @group.command("add-reviewer")
     def add_reviewer(

@@ -6,7 +6,7 @@ import html
 import altair as alt
 import pandas as pd
 
-__all__ = ["estimate_chart", "histogram_chart", "curve_chart", "token_heatmap_html"]
+__all__ = ["chart_height", "estimate_chart", "histogram_chart", "curve_chart", "token_heatmap_html"]
 
 
 def estimate_chart(frame: pd.DataFrame, title: str, reference: float | None = None) -> alt.LayerChart:
@@ -23,7 +23,12 @@ def estimate_chart(frame: pd.DataFrame, title: str, reference: float | None = No
     if reference is not None:
         rule = alt.Chart(pd.DataFrame({"x": [reference]})).mark_rule(color="#c0392b", strokeDash=[6, 3]).encode(x="x:Q")
         layers.append(rule)
-    return alt.layer(*layers).properties(height=max(80, 28 * len(frame)))
+    return alt.layer(*layers).properties(height=chart_height(len(frame)))
+
+
+def chart_height(rows: int) -> int:
+    """Pixels for a chart with one row per group (pass it to st.altair_chart too)."""
+    return 90 + 36 * rows
 
 
 def histogram_chart(frame: pd.DataFrame, title: str) -> alt.Chart:

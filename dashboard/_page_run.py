@@ -7,7 +7,7 @@ import streamlit as st
 from audit.schema import Estimate, GroupingResult, RunRecord
 from audit.store import RunStore
 
-from ._charts import curve_chart, estimate_chart, histogram_chart, token_heatmap_html
+from ._charts import chart_height, curve_chart, estimate_chart, histogram_chart, token_heatmap_html
 from ._common import guarded, md, run_choice, section, short, verdict_banner
 from ._data import LoadedRun, load_run, open_ledger, open_store, score_histogram
 
@@ -137,7 +137,7 @@ def _fairness(store: RunStore, loaded: LoadedRun) -> None:
     plotted = frame.dropna(subset=["value"])
     if not plotted.empty:
         reference = 0.8 if metric == "impact_ratio" else None
-        st.altair_chart(estimate_chart(plotted, metric, reference), width="stretch")
+        st.altair_chart(estimate_chart(plotted, metric, reference), width="stretch", height=chart_height(len(plotted)))
     if metric == "impact_ratio":
         st.caption("Dashed line: 0.8, the four-fifths rule of thumb (EEOC Uniform Guidelines, 29 CFR 1607.4(D)).")
     st.dataframe(frame.drop(columns=["flag"]).assign(excluded=frame["flag"] != "verdict"), hide_index=True,
@@ -190,7 +190,7 @@ def _counterfactual(record: RunRecord) -> None:
         plotted = frame.dropna(subset=["value"]).assign(ci_low=lambda d: d["ci_low"].fillna(d["value"]),
                                                         ci_high=lambda d: d["ci_high"].fillna(d["value"]))
         if not plotted.empty:
-            st.altair_chart(estimate_chart(plotted, "flip rate"), width="stretch")
+            st.altair_chart(estimate_chart(plotted, "flip rate"), width="stretch", height=chart_height(len(plotted)))
         st.dataframe(pd.DataFrame([{"family": f.family, "swapped": f"{f.n_swapped}/{f.n_examples}",
                                     "flip rate": _est(f.flip_rate), "mean |shift|": _est(f.mean_abs_shift),
                                     "max |shift|": f.max_abs_shift, "source": f.source} for f in families]),

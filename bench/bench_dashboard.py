@@ -1,0 +1,109 @@
+"""Dashboard speed: run page with a 100k-row predictions artifact (cold and warm cache) and the runs list with many runs.
+
+    .venv/bin/python bench/bench_dashboard.py [--rows 100000] [--runs 300] [--repeat 3]
+
+Times Streamlit AppTest script runs of the real pages (what a browser session waits for on the server, without the
+network and the browser's drawing) and the heavy reads alone. Prints a Markdown table.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from record_factory import make_record  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from audit.store import RunStore  # noqa: E402
+
+
+def _predictions(path: Path, rows: int) -> None:
+    rng = np.random.default_rng(0)
+    age = rng.choice(["not older", "older american", "unknown"], size=rows, p=[0.78, 0.19, 0.03])
+    prob = np.clip(rng.beta(2, 4, size=rows) - (age == "older american") * 0.05, 0, 1)
+    pd.DataFrame({"row_id": [f"r{i}" for i in range(rows)], "label": rng.choice(["relief", "no_relief"], size=rows),
+                  "pred": np.where(prob >= 0.5, "relief", "no_relief"), "prob_relief": prob, "age_group": age,
+                  "military_status": rng.choice(["servicemember", "not servicemember"], size=rows, p=[0.1, 0.9]),
+                  }).to_parquet(path, index=False)
+
+
+def _timed(fn, repeat: int) -> tuple[float, float]:
+    """(first call, median of the next `repeat`) in seconds."""
+    start = time.perf_counter()
+    fn()
+    first = time.perf_counter() - start
+    rest = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        rest.append(time.perf_counter() - start)
+    return first, statistics.median(rest)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "runs"
+        store = RunStore(root)
+        big = store.create(make_record("run-big"))
+        _predictions(store.artifact("run-big", big.fairness.predictions_artifact), args.rows)
+        for i in range(args.runs - 1):
+            store.create(make_record(f"run-{i:04d}", created_at=f"2025-02-{1 + i % 28:02d}T00:00:00+00:00"))
+        os.environ["GOVAUDIT_RUNS_ROOT"] = str(root)
+
+        from dashboard._data import _parse, _subject_of_file, load_run, open_ledger, runs_frame, score_histogram
+
+        app = ROOT / "dashboard" / "app.py"
+        at = AppTest.from_file(app, default_timeout=120)
+
+        def runs_page() -> None:
+            at.switch_page("views/runs.py").run()
+            assert not at.exception and len(at.dataframe[0].value) == args.runs
+
+        def run_page() -> None:
+            at.switch_page("views/run.py")
+            at.query_params["run"] = "run-big"
+            at.run()
+            assert not at.exception and "Verdict: FAIL" in "".join(e.value for e in at.error)
+            assert any("Distribution of P" in m.value for m in at.markdown), "score histogram missing"
+
+        at.run()  # imports and first navigation, not counted
+        results = [("runs page (AppTest)", f"{args.runs} runs", *_timed(runs_page, args.repeat)),
+                   ("run page (AppTest)", f"{args.rows:,} predictions", *_timed(run_page, args.repeat))]
+        path = store.artifact("run-big", "predictions.parquet")
+        stat = path.stat()
+        score_histogram.clear()
+        _parse.clear()
+        results += [
+            ("runs index + sign-off states", f"{args.runs} runs", *_timed(lambda: runs_frame(store, open_ledger(store)), args.repeat)),
+            ("record read + parse (cold, then cached)", "1 record", *_timed(lambda: load_run(store, "run-big"), args.repeat)),
+            ("score histogram", f"{args.rows:,} rows",
+             *_timed(lambda: score_histogram(str(path), (stat.st_size, stat.st_mtime_ns), "age_group", "relief"), args.repeat)),
+        ]
+        ledger = open_ledger(store)
+        for row in store.list():
+            ledger.sign(row["run_id"], load_run(store, row["run_id"]).subject_sha256, "approve", "bench", "bench")
+        _subject_of_file.clear()
+        results.append(("runs index, every run approved", f"{args.runs} runs",
+                        *_timed(lambda: runs_frame(store, ledger), args.repeat)))
+    print(f"\n| what | size | first (s) | after first, median of {args.repeat} (s) |\n|---|---|---|---|")
+    for name, size, first, warm in results:
+        print(f"| {name} | {size} | {first:.3f} | {warm:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
