@@ -231,3 +231,36 @@ def test_oidc_user_on_the_list_can_sign_off(runs):
     at.user = {"is_logged_in": True, "email": "eve@example.org"}
     at.run()
     assert "not on the reviewer list" in texts(at.warning)
+
+
+def test_score_distribution_from_the_predictions_artifact(runs):
+    import pandas as pd
+
+    store, before, _ = runs
+    pd.DataFrame({"row_id": ["a", "b", "c", "d"], "prob_relief": [0.1, 0.2, 0.8, 0.9],
+                  "age_group": ["not older", "not older", "older american", "older american"]}).to_parquet(
+        store.artifact("run-before", before.fairness.predictions_artifact))
+    at = page("run", run="run-before")
+    assert "Distribution of P(relief) by age_group" in texts(at.markdown)
+    from dashboard._data import score_histogram
+
+    path = store.artifact("run-before", "predictions.parquet")
+    hist = score_histogram(str(path), (1, 1), "age_group", "relief", bins=2)
+    assert hist.set_index(["group", "bin_start"])["share"].to_dict() == {
+        ("not older", 0.0): 1.0, ("not older", 0.5): 0.0, ("older american", 0.0): 0.0, ("older american", 0.5): 1.0}
+    assert score_histogram(str(path), (1, 1), "military_status", "relief") is None
+
+
+def test_dashboard_command_binds_to_localhost_by_default(runs, monkeypatch):
+    from audit.cli import main
+
+    store, _, _ = runs
+    calls = []
+    monkeypatch.setattr("os.execve", lambda path, argv, env: calls.append((argv, env)))
+    assert main(["dashboard", "--runs-root", str(store.root), "--port", "8599"]) == 0
+    argv, env = calls[0]
+    assert "--server.address=127.0.0.1" in argv and "--server.port=8599" in argv and str(APP) in argv
+    assert "--browser.gatherUsageStats=false" in argv and "--server.headless=true" in argv
+    assert env["GOVAUDIT_RUNS_ROOT"] == str(store.root.resolve())
+    assert main(["dashboard", "--runs-root", str(store.root), "--host", "0.0.0.0"]) == 0
+    assert "--server.address=0.0.0.0" in calls[1][0]
