@@ -33,7 +33,11 @@ def render() -> None:
     st.title("Audit runs")
     with guarded():
         store = open_store()
-        frame = runs_frame(store, open_ledger(store))
+        ledger = open_ledger(store)
+        frame = runs_frame(store, ledger)
+        if not ledger.verify().ok:
+            st.error("The sign-off trail is BROKEN (the database was edited outside govaudit): no approval counts "
+                     "until it is restored. Details on the Sign-off page.")
         if frame.empty:
             st.info(f"No runs in {store.root}. Run `govaudit demo` to create one.")
             return

@@ -213,6 +213,7 @@ def test_tampering_with_the_database_shows_a_broken_chain(runs):
     assert "Not approved for this evidence" in texts(at.markdown)
     _login(at, "ana", PASSWORD)
     assert widget(at.button, "Record decision").disabled
+    assert "sign-off trail is BROKEN" in texts(page().error)
 
 
 def test_oidc_user_on_the_list_can_sign_off(runs):
