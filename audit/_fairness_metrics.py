@@ -66,8 +66,9 @@ def _base_rate(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.mean(y_true))
 
 
-def metric_frame(truth: np.ndarray, decision: np.ndarray, sensitive: pd.DataFrame):
-    """fairlearn MetricFrame of the binary (favorable vs not) metrics for the groups of `sensitive`'s columns."""
+def metric_frame(truth: np.ndarray, decision: np.ndarray, sensitive: pd.DataFrame, **kwargs):
+    """fairlearn MetricFrame of the binary (favorable vs not) metrics for the groups of `sensitive`'s columns
+    (`kwargs` go to MetricFrame, e.g. its own n_boot/ci_quantiles for comparison)."""
     from fairlearn.metrics import (MetricFrame, count, false_negative_rate, false_positive_rate, selection_rate,
                                    true_positive_rate)
     from sklearn.metrics import accuracy_score, precision_score
@@ -83,7 +84,7 @@ def metric_frame(truth: np.ndarray, decision: np.ndarray, sensitive: pd.DataFram
         "fnr": partial(false_negative_rate, pos_label=1),
     }
     return MetricFrame(metrics=metrics, y_true=truth.astype(int), y_pred=decision.astype(int),
-                       sensitive_features=sensitive)
+                       sensitive_features=sensitive, **kwargs)
 
 
 def macro_f1_frame(y_true: np.ndarray, y_pred: np.ndarray, sensitive: pd.DataFrame):
