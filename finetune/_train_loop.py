@@ -30,6 +30,7 @@ __all__ = ["FitResult", "fit_loop", "predict", "FAULT_ENV"]
 
 # Test hook: "interrupt@K" acts like Ctrl-C after step K, "kill@K" like a killed process (no final checkpoint).
 FAULT_ENV = "GOVAUDIT_TRAIN_FAULT"
+_LOG_EVERY = 10  # steps between device syncs for the loss shown in the progress bar
 
 
 class _SimulatedKill(BaseException):
@@ -204,12 +205,26 @@ def fit_loop(model: Any, train_ids: list[list[int]], train_y: np.ndarray, val_id
     bar = tqdm(total=total_steps, initial=state.step, desc="train", unit="step", file=sys.stderr, mininterval=1.0,
                disable=is_quiet() or not accelerator.is_main_process)
     validation: ClassificationMetrics | None = None
+    pending: list[Any] = []  # per-step losses still on the device: read in one sync, not one per step
+    clock = [time.perf_counter()]
+
+    def flush() -> None:
+        """Sync the device once, fold pending losses into the state, add the elapsed training time."""
+        values = torch.stack(pending).float().cpu().tolist() if pending else []
+        pending.clear()
+        for value in values:
+            state.loss_sum, state.loss_n = state.loss_sum + value, state.loss_n + 1
+        state.train_time_s += time.perf_counter() - clock[0]
+        clock[0] = time.perf_counter()
+        if values:
+            bar.set_postfix(loss=f"{values[-1]:.4f}", samples_s=f"{state.samples_seen / state.train_time_s:.1f}",
+                            refresh=False)
+
     model.train()
     with _StopRequest() as stop:
         while state.step < total_steps and not state.stopped_early:
             batches = length_grouped_batches(lengths, cfg.batch_size, cfg.seed, state.epoch)
             for rows in batches[rank::world][:steps_per_epoch][state.batch_in_epoch :]:
-                started = time.perf_counter()
                 batch = collator(rows)
                 if not cpu:
                     batch = {k: v.pin_memory() for k, v in batch.items()}
@@ -222,17 +237,18 @@ def fit_loop(model: Any, train_ids: list[list[int]], train_y: np.ndarray, val_id
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
-                loss_value = float(loss.detach())
-                state.train_time_s += time.perf_counter() - started
+                pending.append(loss.detach())
                 state.step += 1
                 state.batch_in_epoch += 1
                 state.samples_seen += len(rows) * world
-                state.loss_sum, state.loss_n = state.loss_sum + loss_value, state.loss_n + 1
                 bar.update(1)
-                bar.set_postfix(loss=f"{loss_value:.4f}", samples_s=f"{state.samples_seen / state.train_time_s:.1f}",
-                                refresh=False)
                 end_of_epoch = state.batch_in_epoch >= steps_per_epoch
-                if state.step % eval_every == 0 or end_of_epoch or state.step == total_steps:
+                done = state.step >= total_steps
+                evaluate_now = state.step % eval_every == 0 or end_of_epoch or done
+                checkpoint_now = not done and state.step % cfg.checkpoint_every_steps == 0
+                if state.step % _LOG_EVERY == 0 or evaluate_now or checkpoint_now or stop.requested:
+                    flush()
+                if evaluate_now:
                     validation = evaluate()
                     state.curves.append({"step": state.step, "epoch": state.epoch + state.batch_in_epoch / steps_per_epoch,
                                          "train_loss": state.loss_sum / max(state.loss_n, 1),
@@ -247,17 +263,20 @@ def fit_loop(model: Any, train_ids: list[list[int]], train_y: np.ndarray, val_id
                             state.stopped_early = True
                 if end_of_epoch:
                     state.epoch, state.batch_in_epoch = state.epoch + 1, 0
-                done = state.step >= total_steps or state.stopped_early
-                if not done and state.step % cfg.checkpoint_every_steps == 0:
+                done = done or state.stopped_early
+                if checkpoint_now and not done:
                     checkpoint()
                 if fault and fault[1] == state.step:
                     if fault[0] == "kill":
                         raise _SimulatedKill(f"simulated kill after step {state.step}")
                     stop.requested = True
                 if stop.requested and not done:
+                    flush()
                     checkpoint()
                     bar.close()
                     raise KeyboardInterrupt(f"interrupted after step {state.step}; checkpoint saved")
+                if evaluate_now or checkpoint_now:
+                    clock[0] = time.perf_counter()  # validation and checkpoint time is not training time
                 if done or end_of_epoch:
                     break
     bar.close()
