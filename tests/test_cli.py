@@ -72,3 +72,14 @@ def test_console_script_exit_code(tmp_path):
     result = subprocess.run([sys.executable, "-m", "audit.cli", "runs", "show", "nope", "--runs-root", str(tmp_path)],
                             capture_output=True, text=True)
     assert result.returncode == 2 and "error:" in result.stderr
+
+
+def test_tiny_model_tokenizer_knows_its_vocabulary(tmp_path):
+    """Guards the test helper itself: a tokenizer that maps every word to [UNK] would make model tests vacuous."""
+    from tiny_models import make_tiny_model
+
+    from audit.model_io import load_classifier
+
+    make_tiny_model(tmp_path / "m", ["a", "b"], ["hello world"])
+    tokenizer = load_classifier(tmp_path / "m").tokenizer
+    assert tokenizer.unk_token_id not in tokenizer("hello world")["input_ids"]

@@ -19,7 +19,7 @@ def make_tiny_tokenizer(directory: Path, vocab: list[str]):
 
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizerFast(vocab_file=str(directory / "vocab.txt"), do_lower_case=True)
+    tokenizer = BertTokenizerFast(vocab=str(directory / "vocab.txt"), do_lower_case=True)  # transformers 5: `vocab`, not `vocab_file`
     tokenizer.save_pretrained(directory)
     return tokenizer
 
@@ -41,15 +41,16 @@ def make_tiny_model(directory: Path, labels: list[str], texts: list[str], *, hid
     return directory
 
 
-def train_tiny_model(directory: Path, labels: list[str], texts: list[str], targets: list[str], *, steps: int = 300,
-                     batch_size: int = 32, lr: float = 3e-3, seed: int = 0, hidden: int = 32) -> Path:
+def train_tiny_model(directory: Path, labels: list[str], texts: list[str], targets: list[str], *, steps: int = 150,
+                     batch_size: int = 16, lr: float = 3e-3, seed: int = 0, hidden: int = 32) -> Path:
     """A tiny BERT classifier fine-tuned for `steps` AdamW steps on (texts, targets): seconds on CPU."""
     import torch
     from transformers import AutoTokenizer, BertForSequenceClassification
 
     make_tiny_model(directory, labels, texts, hidden=hidden, seed=seed)
     tokenizer = AutoTokenizer.from_pretrained(directory)
-    model = BertForSequenceClassification.from_pretrained(directory)
+    model = BertForSequenceClassification.from_pretrained(directory, hidden_dropout_prob=0.0,
+                                                          attention_probs_dropout_prob=0.0)
     enc = tokenizer(texts, padding=True, truncation=True, max_length=64, return_tensors="pt")
     y = torch.tensor([labels.index(t) for t in targets])
     generator = torch.Generator().manual_seed(seed)
