@@ -6,12 +6,13 @@ from typing import Annotated
 
 import typer
 
-from ._cli_common import DbUrlOpt, RunsRootOpt, json_mode, open_store
-from ._console import warn
-from ._errors import ExitCode, PolicyFailed
+from ._cli_common import (DbUrlOpt, RunsRootOpt, SetOpt, begin_run, finish_stage, json_mode, open_project,
+                          open_store)
+from ._console import info, warn
+from ._errors import BadInputError, ExitCode, PolicyFailed
 from ._io import atomic_write_text
 
-__all__ = ["register", "gate_run"]
+__all__ = ["register", "gate_run", "run_pipeline"]
 
 PolicyOpt = Annotated[str | None, typer.Option(
     "--policy", "-p", help="Policy YAML, or a shipped policy: default, strict, lenient (default: default).")]
@@ -48,22 +49,64 @@ def gate_run(store, run_id: str, policy: str | None, *, junit: Path | None = Non
     return code
 
 
+def run_pipeline(config: Path, overrides: list[str] | None, runs_root: Path | None, db_url: str | None,
+                 device: str | None = None):
+    """scrub -> train -> audit in a new run, through the stages' own functions; returns (store, run id, policy)."""
+    project, store = open_project(config, overrides, runs_root, db_url)
+    from finetune.scrub import run_scrub_stage
+    from finetune.train import train_run
+
+    from .auditing import prepare_audit, run_audit
+
+    record = run_scrub_stage(project, store)
+    info(f"run {record.run_id}: scrubbed; training")
+    record = begin_run(store, project, record.run_id, "train")
+    train_run(project, store, record, device=device)
+    finish_stage(store, record, "train")
+    info(f"run {record.run_id}: trained; auditing")
+    prepared = prepare_audit(project, store, record, device=device)
+    record = run_audit(project, store, begin_run(store, project, record.run_id, "audit"), prepared)
+    return store, record.run_id, (str(project.policy) if project.policy else None)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("gate")
     def gate(
-        run_id: Annotated[str, typer.Argument(help="Run id to judge (see `govaudit runs list`).")],
+        run_id: Annotated[str | None, typer.Argument(help="Run id to judge (see `govaudit runs list`); "
+                                                          "omit with --run-audit.")] = None,
         policy: PolicyOpt = None,
         runs_root: RunsRootOpt = None,
         db_url: DbUrlOpt = None,
         junit: OutOpt = None,
         markdown: OutOpt = None,
         json_out: Annotated[Path | None, typer.Option("--json-out", help="Also write the JSON result to PATH.")] = None,
+        run_audit: Annotated[bool, typer.Option("--run-audit", help="First scrub, train and audit a new run from "
+                                                                    "--config, then gate it.")] = False,
+        config: Annotated[Path | None, typer.Option("--config", "-c", help="Project config for --run-audit.")] = None,
+        set_: SetOpt = None,
+        device: Annotated[str | None, typer.Option("--device", help="--run-audit: cpu or cuda (default: cuda if "
+                                                                    "available).")] = None,
     ) -> None:
         """Judge a run against a policy: exit 0 pass (warnings allowed), 1 blocked by policy, 2 bad input.
 
         Writes the result into the run record (section `policy`) and optionally JUnit XML, Markdown and JSON files.
+        With --run-audit --config FILE: scrub, train and audit a new run first (policy default: the config's).
         """
-        code = gate_run(open_store(runs_root, db_url), run_id, policy, junit=junit, markdown=markdown,
-                        json_out=json_out)
+        if run_audit:
+            if config is None or run_id is not None:
+                raise BadInputError("--run-audit needs --config FILE and no RUN (it creates the run)",
+                                    fix="govaudit gate --run-audit --config govaudit.yaml --policy policy.yaml")
+            if policy:
+                from .policy import load_policy
+
+                load_policy(policy)  # a bad policy fails before hours of training, not after
+            store, run_id, config_policy = run_pipeline(config, set_, runs_root, db_url, device)
+            policy = policy or config_policy
+        elif run_id is None or config is not None or set_ or device:
+            raise BadInputError("give RUN (an audited run), or --run-audit --config FILE",
+                                fix="govaudit gate RUN --policy policy.yaml")
+        else:
+            store = open_store(runs_root, db_url)
+        code = gate_run(store, run_id, policy, junit=junit, markdown=markdown, json_out=json_out)
         if code == ExitCode.POLICY_FAILED:
             raise PolicyFailed(f"run {run_id} blocked by policy", fix="see the FAIL lines above")

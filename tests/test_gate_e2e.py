@@ -1,4 +1,4 @@
-"""End to end with tiny real models: scrub -> train -> audit -> gate through the CLI.
+"""End to end with tiny real models: scrub -> train -> audit -> gate through the CLI (and `gate --run-audit`).
 
 A model trained on data where the outcome follows a group proxy in the text is blocked (exit 1, the failing check names
 the group and its impact ratio); the same pipeline on data where the outcome follows the content passes (exit 0).
@@ -27,6 +27,7 @@ LABELS = ["no_relief", "relief"]
 POLICY = """
 name: e2e
 on_missing: warn
+min_group_size: 10
 checks:
   impact_ratio: {min: 0.8, severity: block}
   residual_pii: {severity: block, on_missing: fail}
@@ -86,15 +87,31 @@ def _pipeline(tmp: Path, biased: bool, capsys) -> tuple[int, str, RunStore, str]
     base = tiny_base(tmp / "base")
     config = _project(tmp, biased, base)
     common = ["--config", str(config), "--runs-root", str(tmp / "runs")]
+    outputs = ["--policy", str(tmp / "policy.yaml"), "--junit", str(tmp / "junit.xml")]
+    if biased:  # one command: scrub, train, audit (on the run's test split), gate
+        code = main(["--quiet", "gate", "--run-audit", *common, "--set", "split.test_size=0.4", "--device", "cpu",
+                     *outputs])
+        out = capsys.readouterr().out
+        return code, out, RunStore(tmp / "runs"), out.split("run ", 1)[1].split(",", 1)[0]
     assert main(["--json", "scrub", *common]) == 0
     run_id = json.loads(capsys.readouterr().out)["run_id"]
     assert main(["--quiet", "train", *common, "--run", run_id, "--device", "cpu"]) == 0
     assert main(["--quiet", "audit", *common, "--run", run_id, "--data", str(tmp / "heldout.csv"),
                  "--device", "cpu"]) == 0
     capsys.readouterr()
-    code = main(["gate", run_id, "--policy", str(tmp / "policy.yaml"), "--runs-root", str(tmp / "runs"),
-                 "--junit", str(tmp / "junit.xml")])
+    code = main(["gate", run_id, "--runs-root", str(tmp / "runs"), *outputs])
     return code, capsys.readouterr().out, RunStore(tmp / "runs"), run_id
+
+
+def test_run_audit_usage_errors_exit_2(tmp_path, capsys):
+    assert main(["gate", "--run-audit"]) == 2
+    assert "--run-audit needs --config" in capsys.readouterr().err
+    assert main(["gate"]) == 2
+    assert "give RUN" in capsys.readouterr().err
+    (tmp_path / "bad.yaml").write_text("name: p\nchecks: {vibes: {}}\n", encoding="utf-8")
+    assert main(["gate", "--run-audit", "--config", str(tmp_path / "missing.yaml"), "--policy",
+                 str(tmp_path / "bad.yaml")]) == 2
+    assert "unknown check" in capsys.readouterr().err  # the policy is checked before any stage runs
 
 
 @pytest.mark.parametrize("biased", [True, False], ids=["planted_bias", "unbiased"])
