@@ -20,7 +20,7 @@ from ._errors import ExitCode, GovauditError
 __all__ = ["app", "main"]
 
 # Commands that are built; a command is listed here only once it works end to end.
-COMMAND_MODULES = ("runs", "gate", "report", "train", "audit", "scrub")
+COMMAND_MODULES = ("runs", "gate", "scrub", "dashboard", "audit", "train", "report", "demo")
 
 app = typer.Typer(
     name="govaudit",
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, map errors to exit codes, never print a traceback for bad input."""
     _offline_environment()
     try:
-        app(args=argv, standalone_mode=False)
+        result = app(args=argv, standalone_mode=False)
     except GovauditError as err:
         console.print(f"error: {err.one_line()}", style="red", markup=False, soft_wrap=True)
         return int(err.exit_code)
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("GOVAUDIT_DEBUG"):
             raise
         return int(ExitCode.INTERNAL)
-    return int(ExitCode.OK)
+    return result if isinstance(result, int) else int(ExitCode.OK)
 
 
 if __name__ == "__main__":
