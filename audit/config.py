@@ -106,6 +106,8 @@ class ScrubConfig(_Strict):
     n_process: int = Field(1, ge=1, description="Worker processes.")
     chunk_rows: int = Field(5000, ge=1, description="Rows read per chunk (memory stays flat).")
     max_text_chars: int = Field(20000, ge=100, description="Longer texts are scanned in windows of this size.")
+    passes: int = Field(2, ge=1, le=5, description="Scrub changed texts again (NER may tag a word once its "
+                                                   "neighbour was replaced); the residual check follows.")
     residual_check: bool = True
 
     @field_validator("thresholds")

@@ -129,6 +129,19 @@ class Scrubber:
         return found
 
     def scrub_batch(self, texts: Sequence[str]) -> list[Scrubbed]:
+        """Scrub, then scrub the changed texts again up to `passes` times in all, adding up the counts."""
+        out = self._scrub_once(texts)
+        todo = [i for i, (_, found) in enumerate(out) if found]
+        for _ in range(self.config.passes - 1):
+            if not todo:
+                break
+            again = self._scrub_once([out[i][0] for i in todo])
+            for i, (text, found) in zip(todo, again):
+                out[i] = (text, dict(Counter(out[i][1]) + Counter(found)))
+            todo = [i for i, (_, found) in zip(todo, again) if found]
+        return out
+
+    def _scrub_once(self, texts: Sequence[str]) -> list[Scrubbed]:
         out: list[Scrubbed] = []
         for text, results in zip(texts, self.analyze_batch(texts)):
             if not results:

