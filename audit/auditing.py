@@ -7,7 +7,6 @@ Inputs come from a run (`--run`: the trained model and its held-out 'test' rows,
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import re
 from dataclasses import dataclass, field
@@ -147,23 +146,20 @@ def _target_label(labels: list[str], project: ProjectConfig) -> str:
 
 def _run_probes(classifier: LoadedClassifier, frame: pd.DataFrame, record: RunRecord, project: ProjectConfig,
                 target: str) -> None:
-    """Counterfactual and attribution stages, when enabled and installed (each module is optional)."""
+    """Counterfactual identity swaps and captum attributions, when enabled; the term lists are loaded once."""
+    if not (project.counterfactual.enabled or project.attribution.enabled):
+        return
+    from .attribution import attribution_section
+    from .counterfactual import counterfactual_section
+    from .terms import load_terms
+
+    terms = load_terms(project.counterfactual.terms_file)
     if project.counterfactual.enabled:
-        if importlib.util.find_spec("audit.counterfactual") is None:
-            warn("counterfactual stage not installed; skipped")
-        else:
-            from .counterfactual import counterfactual_section
-
-            record.counterfactual = counterfactual_section(classifier, frame, project.counterfactual, target,
-                                                           project.model.max_length)
+        record.counterfactual = counterfactual_section(classifier, frame, project.counterfactual, target,
+                                                       project.model.max_length, terms=terms)
     if project.attribution.enabled:
-        if importlib.util.find_spec("audit.attribution") is None:
-            warn("attribution stage not installed; skipped")
-        else:
-            from .attribution import attribution_section
-
-            record.attribution = attribution_section(classifier, frame, project.attribution,
-                                                     list(project.data.sensitive_features), target)
+        record.attribution = attribution_section(classifier, frame, project.attribution,
+                                                 list(project.data.sensitive_features), target, terms=terms)
 
 
 def _notices(section: FairnessSection, record: RunRecord) -> None:
