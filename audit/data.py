@@ -108,6 +108,8 @@ def iter_chunks(source: DataSource | str | Path, chunk_rows: int, columns: list[
         for chunk in reader:
             if columns and first:
                 _require_columns(chunk, columns, str(path))
+            if chunk.empty:
+                continue
             first = False
             yield chunk[columns] if columns else chunk
         if first:

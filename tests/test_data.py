@@ -38,6 +38,9 @@ def test_chunks_cover_all_rows(tmp_path):
     pd.DataFrame({"text": [f"t{i}" for i in range(25)]}).to_csv(path, index=False)
     sizes = [len(c) for c in iter_chunks(path, 10)]
     assert sizes == [10, 10, 5]
+    (tmp_path / "header.csv").write_text("text,label\n")
+    with pytest.raises(BadInputError, match="no rows"):
+        list(iter_chunks(tmp_path / "header.csv", 10))
 
 
 def test_missing_file_empty_file_and_unknown_format(tmp_path):
