@@ -101,6 +101,10 @@ class ScrubConfig(_Strict):
     ignore_masked: bool = Field(True, description="Skip spans made only of mask characters (X, *, #) and placeholders, "
                                                   "e.g. CFPB's XXXX: already redacted upstream.")
     recognizers_file: Path | None = Field(None, description="YAML file of custom Presidio recognizers.")
+    builtin_recognizers: bool = Field(True, description="Also load govaudit's shipped recognizers "
+                                                        "(finetune/recognizers/*.yaml: phone, card, title + name).")
+    context_window: tuple[int, int] = Field((5, 2), description="Tokens before/after a match searched for context "
+                                                                "words (Presidio's LemmaContextAwareEnhancer).")
     pseudonym_key_env: str = Field("GOVAUDIT_PSEUDONYM_KEY", description="Env var with the HMAC key for pseudonyms.")
     batch_size: int = Field(64, ge=1)
     n_process: int = Field(1, ge=1, description="Worker processes.")
@@ -108,6 +112,8 @@ class ScrubConfig(_Strict):
     max_text_chars: int = Field(20000, ge=100, description="Longer texts are scanned in windows of this size.")
     passes: int = Field(2, ge=1, le=5, description="Scrub changed texts again (NER may tag a word once its "
                                                    "neighbour was replaced); the residual check follows.")
+    rescan_margin: int = Field(150, ge=20, description="Passes after the first re-analyse only this many characters "
+                                                       "around each replacement (widened to whitespace).")
     residual_check: bool = True
 
     @field_validator("thresholds")
@@ -116,6 +122,13 @@ class ScrubConfig(_Strict):
         for entity, threshold in value.items():
             if not 0 <= threshold <= 1:
                 raise ValueError(f"threshold for {entity} must be in [0, 1], got {threshold}")
+        return value
+
+    @field_validator("context_window")
+    @classmethod
+    def _context_window_non_negative(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if min(value) < 0:
+            raise ValueError(f"context_window needs two counts >= 0, got {list(value)}")
         return value
 
 

