@@ -53,6 +53,10 @@ def _lowercase_lemma(doc: Any) -> Any:
 
     if len(doc):  # vectorised: LOWER and LEMMA are both string-store ids
         doc.from_array([LEMMA], doc.to_array([LOWER]))
+    if "<" in doc.text:  # a placeholder such as <PHONE_NUMBER> is no context word for the next pass or the check
+        for token in doc[1:-1]:
+            if token.nbor(-1).text == "<" and token.nbor(1).text == ">" and token.text.isupper():
+                token.lemma_ = ""
     return doc
 
 

@@ -327,3 +327,39 @@ def test_slimmed_spacy_pipeline_finds_the_same_entities(full_scrubber):
     assert [[(e.start_char, e.label_) for e in d.ents] for d in complete.pipe(texts)] == \
         [[(e.start_char, e.label_) for e in d.ents] for d in slim.pipe(texts)]
     assert [t.lemma_ for t in slim("Two Cards")] == ["two", "cards"]
+
+
+def test_shipped_phone_and_card_recognizers_need_context(full_scrubber):
+    texts, counts = scrub_texts([
+        "Personal Info:\nPhone:\n06 31 88 42",            # short national format: only the context makes it PII
+        "Desk: +46 (0)8 928 571 38 for urgent matters",  # + country code: PII without context
+        "Please block card no 5897 2210 4461 0938 now",  # card context, no Luhn check
+        "Lot 5897 2210 4461 0938 shipped.",              # same digits without context: kept
+        "Call <PHONE_NUMBER> about lot 5897 2210 4461 0938.",  # a placeholder is no context word
+    ], scrubber=full_scrubber)
+    assert texts[0] == "Personal Info:\nPhone:\n<PHONE_NUMBER>"
+    assert texts[1] == "Desk: <PHONE_NUMBER> for urgent matters"
+    assert texts[2] == "Please block card no <CREDIT_CARD> now"
+    assert texts[3:] == ["Lot 5897 2210 4461 0938 shipped.", "Call <PHONE_NUMBER> about lot 5897 2210 4461 0938."]
+    assert counts == {"PHONE_NUMBER": 2, "CREDIT_CARD": 1}
+
+
+def test_shipped_title_name_recognizer_and_opt_out():
+    text = "Letter from Mr. Halvorsen and dr. okafor; my name is Ingrid T. Solberg."
+    with patterns() as scrubber:  # a pattern: works without spaCy, capitals required for the name
+        assert "govaudit_person_after_title" in scrubber.spec.custom_recognizers
+        assert scrub_texts([text], scrubber=scrubber)[0] == [
+            "Letter from Mr. <PERSON> and dr. okafor; my name is <PERSON>."]
+    with patterns(builtin_recognizers=False) as scrubber:
+        assert not any(n.startswith("govaudit_") for n in scrubber.spec.custom_recognizers)
+        assert scrub_texts([text], scrubber=scrubber)[0] == [text]
+
+
+def test_rescan_regions_cover_each_replacement_and_merge():
+    from finetune._scrub_batch import rescan_regions
+
+    text = "alpha beta <PERSON> gamma delta " + "x " * 100 + "epsilon <URL> zeta"
+    regions = rescan_regions(text, [(11, 19), (len(text) - 10, len(text) - 5)], margin=8)
+    assert regions[0] == (0, text.index(" x")) and regions[-1][1] == len(text)
+    assert all(text[s - 1] in " \n" for s, _ in regions if s > 0) and len(regions) == 2
+    assert len(rescan_regions(text, [(11, 19), (20, 25)], margin=8)) == 1  # overlapping neighbourhoods merge
