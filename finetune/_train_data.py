@@ -30,27 +30,18 @@ class TrainingData:
     source_path: Path
 
 
-def _scrub_tables(record: RunRecord) -> dict[str, Any]:
-    scrub = record.scrub
-    if scrub is None:
-        return {}
-    tables = dict(getattr(scrub, "tables", None) or {})
-    tables.setdefault("train", scrub)  # the section itself describes the train table
-    return tables
-
-
 def check_scrubbed(store: RunStore, record: RunRecord, role: str = "train") -> tuple[Path | None, str]:
     """The run's scrubbed `role` table if it passed and its file and table fingerprints match the record.
 
-    Returns (path, "") or (None, why not).
+    Returns (path, "") or (None, why not). Built on the scrub stage's own lookup (`scrubbed_table_path`).
     """
-    table = _scrub_tables(record).get(role)
-    if table is None or "scrub" not in record.stages:
-        return None, f"run {record.run_id} has no completed scrub of the {role} data"
-    residual = getattr(table, "residual", None)
-    if table.output_artifact is None or (residual is not None and not residual.passed):
-        return None, f"the scrub of the {role} data in run {record.run_id} failed (no scrubbed table)"
-    path = store.artifact(record.run_id, table.output_artifact)
+    from .scrub import scrubbed_table_path
+
+    try:
+        path = scrubbed_table_path(store, record, role)
+    except BadInputError as err:
+        return None, err.message
+    table = record.scrub.tables[role]  # type: ignore[union-attr]
     if not path.is_file():
         return None, f"the scrubbed table {table.output_artifact} of run {record.run_id} is missing"
     if sha256_file(path) != table.output.file_sha256:

@@ -75,12 +75,13 @@ def _scrubbed_run(config_path: Path, run_id: str = "r1") -> tuple[RunStore, Path
     out = store.run_dir(run_id) / "scrubbed" / "train.parquet"
     out.parent.mkdir(parents=True)
     frame.to_parquet(out, index=False)
+    table = {"columns": ["narrative"], "rows_total": len(frame), "rows_touched": 0, "share_rows_touched": 0.0,
+             "input": fingerprint(project.data.train.path, frame, role="train").model_dump(),
+             "output": fingerprint(out, pd.read_parquet(out), role="scrubbed").model_dump(),
+             "output_artifact": "scrubbed/train.parquet"}
     section = ScrubSection.model_validate({
         "mode": "patterns", "operator": "placeholder", "entities": ["EMAIL_ADDRESS"], "default_threshold": 0.5,
-        "columns": ["narrative"], "rows_total": len(frame), "rows_touched": 0, "share_rows_touched": 0.0,
-        "input": fingerprint(project.data.train.path, frame, role="train").model_dump(),
-        "output": fingerprint(out, pd.read_parquet(out), role="scrubbed").model_dump(),
-        "output_artifact": "scrubbed/train.parquet"})
+        **table, "tables": {"train": table}})
     record.scrub, record.stages, record.status = section, ["scrub"], "completed"
     store.save(record)
     return store, out
