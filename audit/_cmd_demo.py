@@ -51,8 +51,10 @@ def register(app: typer.Typer) -> None:
         from finetune.scrub import run_scrub_stage
 
         info(f"== scrub: PII scrubbing of {project.data.train.path.name} with Presidio")
+        started = time.perf_counter()
         record = run_scrub_stage(project, RunStore(root, project.runs.database_url))
         run_id = record.run_id
+        info(f"== scrub: run {run_id} created in {time.perf_counter() - started:.0f} s")
         steps = [
             ("train", ["train", *config_args, "--run", run_id]),
             ("audit", ["audit", *config_args, "--run", run_id]),
