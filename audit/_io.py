@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_path", "atomic_dir", "sha256_file", "sha256_bytes"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_path", "atomic_dir", "replace_dir", "sha256_file", "sha256_bytes"]
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -46,16 +46,21 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        replace_dir(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def replace_dir(finished: Path, target: Path) -> None:
+    """Move a finished folder to `target`, replacing an existing one (moved aside first, then deleted)."""
+    if target.exists():
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+        os.replace(finished, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(finished, target)
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -5,14 +5,13 @@ records a failed run (with counts, never values) and deletes the scrubbed files.
 """
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 from pathlib import Path
 
 from audit._cli_common import begin_run, finish_stage
 from audit._errors import BadInputError, ExitCode, GovauditError
-from audit._io import atomic_path
+from audit._io import atomic_path, replace_dir
 from audit._schema_scrub import ScrubSection, ScrubTable
 from audit.config import DataSource, ProjectConfig
 from audit.schema import RunRecord
@@ -57,18 +56,6 @@ def _section(scrubber: Scrubber, tables: dict[str, ScrubTable]) -> ScrubSection:
     )
 
 
-def _attach(tmp: Path, target: Path) -> None:
-    """Move the finished folder into the run, replacing an earlier scrub of the same run."""
-    if target.exists():
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
-        os.replace(tmp, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, target)
-
-
 def run_scrub_stage(project: ProjectConfig, store: RunStore, *, run_id: str | None = None,
                     input_path: Path | None = None, output_path: Path | None = None) -> RunRecord:
     """Scrub the configured tables, write `scrubbed/<role>.parquet` and `record.scrub`; return the saved record."""
@@ -108,7 +95,7 @@ def run_scrub_stage(project: ProjectConfig, store: RunStore, *, run_id: str | No
             table.output.path = str(target / f"{role}.parquet")
         head = section.tables.get("train") or next(iter(section.tables.values()))
         section.output_artifact, section.output = head.output_artifact, head.output
-        _attach(tmp, target)
+        replace_dir(tmp, target)
         if output_path is not None:
             with atomic_path(output_path) as out:
                 shutil.copyfile(target / f"{head.role}.parquet", out)
