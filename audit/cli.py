@@ -19,8 +19,8 @@ from ._errors import ExitCode, GovauditError
 
 __all__ = ["app", "main"]
 
-# Commands that are built; a command is listed here only once it works end to end.
-COMMAND_MODULES = ("runs", "gate", "scrub", "dashboard", "audit", "train", "report", "demo")
+# Commands that are built, in pipeline order (as `--help` lists them); a command is listed only once it works.
+COMMAND_MODULES = ("demo", "scrub", "train", "audit", "gate", "report", "dashboard", "runs")
 
 app = typer.Typer(
     name="govaudit",
