@@ -1,9 +1,12 @@
 """Training speed and quality: transformers.Trainer (dynamic padding + group_by_length) vs govaudit's loop.
 
 Same data (a stratified banking77 subset, or the demo set), same model (MiniLM), same max length, batch size,
-learning rate, schedule and loss (no class weights: banking77 is nearly balanced and Trainer has none). Each
-contender runs in its own process so peak memory (max RSS on CPU, max allocated on CUDA) is its own. Macro-F1 is
-measured on the same held-out rows with the same inference code.
+learning rate, schedule, number of steps and loss (no class weights: banking77 is nearly balanced and Trainer has
+none); both keep their final weights (govaudit's validation split is only watched, its best weights are not
+restored, as Trainer without load_best_model_at_end). Each contender runs in its own process so peak memory (max RSS
+on CPU, max allocated on CUDA) is its own. Macro-F1 is measured on the same held-out rows with the same inference
+code. `--seeds 1,2,3,4,5` repeats the pair per seed (the seed also draws the data subset, so each seed is a paired
+comparison) and prints the mean and standard deviation of the per-seed macro-F1 difference.
 
     .venv/bin/python bench/bench_train.py                      # CPU, ~3-5 minutes on 2 cores
     .venv/bin/python bench/bench_train.py --device cuda --rows 0 --test-rows 0 --epochs 3 --batch-size 128
@@ -81,7 +84,7 @@ def run_govaudit(data: dict, labels: list[str], args: argparse.Namespace) -> dic
                       early_stopping_patience=0, seed=args.seed, eval_batch_size=256)
     started = time.perf_counter()
     out = fit("minilm", data["train_text"], data["train_label"], data["val_text"], data["val_label"], config=cfg,
-              max_length=args.max_length, labels=labels, device=args.device)
+              max_length=args.max_length, labels=labels, device=args.device, restore_best=False)
     wall = time.perf_counter() - started
     return {"samples_per_s": out.result.samples_per_s, "train_wall_s": wall, "steps": out.result.state.step,
             "best_step": out.result.state.best_step,
@@ -149,6 +152,7 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--seeds", default="", help="comma-separated seeds: paired runs and the mean F1 difference")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
     parser.add_argument("--contenders", default="trainer,govaudit")
     parser.add_argument("--worker", choices=["trainer", "govaudit"], help=argparse.SUPPRESS)
@@ -159,25 +163,57 @@ def main() -> None:
         worker(args)
         return
 
-    passthrough = [a for a in sys.argv[1:] if not a.startswith("--contenders")]
-    results = {}
-    for name in args.contenders.split(","):
-        proc = subprocess.run([sys.executable, __file__, *passthrough, "--worker", name], capture_output=True, text=True)
-        line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
-        if proc.returncode or line is None:
-            sys.exit(f"{name} failed:\n{proc.stderr[-3000:]}")
-        results[name] = json.loads(line[len("RESULT "):])
+    skip = {"--contenders", "--seeds", "--seed"}
+    passthrough, argv = [], sys.argv[1:]
+    for i, a in enumerate(argv):  # drop the options main() sets per worker, with their values
+        if a.split("=")[0] in skip or (i and argv[i - 1] in skip):
+            continue
+        passthrough.append(a)
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed]
+    per_seed = []
+    for seed in seeds:
+        results = {}
+        for name in args.contenders.split(","):
+            proc = subprocess.run([sys.executable, __file__, *passthrough, "--seed", str(seed), "--worker", name],
+                                  capture_output=True, text=True)
+            line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
+            if proc.returncode or line is None:
+                sys.exit(f"{name} failed:\n{proc.stderr[-3000:]}")
+            results[name] = json.loads(line[len("RESULT "):])
+        per_seed.append((seed, results))
+        _print_pair(args, seed, results)
+    if len(per_seed) > 1 and {"trainer", "govaudit"} <= set(args.contenders.split(",")):
+        _print_paired(per_seed)
+
+
+def _print_pair(args: argparse.Namespace, seed: int, results: dict) -> None:
     first = next(iter(results.values()))
     print(f"\n{args.data}: {first['rows']} training rows, {first['labels']} labels, {first['test_rows']} test rows; "
           f"MiniLM-L6, max_length {args.max_length}, batch {args.batch_size}, {args.epochs:g} epochs, {args.device}, "
-          f"{os.cpu_count()} CPUs\n")
+          f"{os.cpu_count()} CPUs, seed {seed}\n")
     base = results.get("trainer", first)["samples_per_s"]
-    print("| contender | train samples/s | vs Trainer | train wall s | peak memory MB | steps (best) | test macro-F1 |")
+    print("| contender | train samples/s | vs Trainer | train wall s | peak memory MB | steps (best val) | test macro-F1 |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         label = "transformers.Trainer (DataCollatorWithPadding, group_by_length)" if name == "trainer" else "govaudit train loop"
         print(f"| {label} | {r['samples_per_s']:.1f} | {r['samples_per_s'] / base:.2f}x | {r['train_wall_s']:.0f} | "
-              f"{r['peak_mb']:.0f} | {r['steps']} ({r.get('best_step') or r['steps']}) | {r['macro_f1']:.4f} |")
+              f"{r['peak_mb']:.0f} | {r['steps']} ({r.get('best_step') or '-'}) | {r['macro_f1']:.4f} |", flush=True)
+
+
+def _print_paired(per_seed: list[tuple[int, dict]]) -> None:
+    import statistics
+
+    print("\n| seed | Trainer macro-F1 | govaudit macro-F1 | govaudit - Trainer | Trainer samples/s | govaudit samples/s |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    diffs = []
+    for seed, r in per_seed:
+        t, g = r["trainer"], r["govaudit"]
+        diffs.append(g["macro_f1"] - t["macro_f1"])
+        print(f"| {seed} | {t['macro_f1']:.4f} | {g['macro_f1']:.4f} | {diffs[-1]:+.4f} | {t['samples_per_s']:.1f} | "
+              f"{g['samples_per_s']:.1f} |")
+    mean, sd = statistics.mean(diffs), statistics.stdev(diffs)
+    print(f"\nmacro-F1 difference govaudit - Trainer over {len(diffs)} paired seeds: mean {mean:+.4f}, sd {sd:.4f}, "
+          f"standard error {sd / len(diffs) ** 0.5:.4f}")
 
 
 if __name__ == "__main__":

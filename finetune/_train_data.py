@@ -130,12 +130,18 @@ def encode(tokenizer: Any, texts: list[str], max_length: int) -> list[list[int]]
                      return_token_type_ids=False)["input_ids"]
 
 
-def length_grouped_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int, mega: int = 50) -> list[np.ndarray]:
+def length_grouped_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int,
+                           mega: int | None = None) -> list[np.ndarray]:
     """Shuffled batches of similar length: shuffle, sort within mega-batches of `mega` batches, shuffle the batches.
 
-    A pure function of (seed, epoch), so a resumed run replays the same order. The longest batch comes first so
-    that an out-of-memory error shows at step 1, not hours in.
+    `mega` defaults to Trainer's rule (`get_length_grouped_indices`): min(50, rows // (4 * batch_size)), at least 1,
+    so a small table is cut into >= 4 mega-batches instead of being sorted whole (which makes every batch one narrow
+    length band, and on data where length follows the class, fewer classes per batch). A pure function of
+    (seed, epoch), so a resumed run replays the same order. The longest batch comes first so that an out-of-memory
+    error shows at step 1, not hours in.
     """
+    if mega is None:
+        mega = max(1, min(50, len(lengths) // (4 * batch_size)))
     rng = np.random.default_rng([seed, epoch])
     perm = rng.permutation(len(lengths))
     batches: list[np.ndarray] = []

@@ -142,8 +142,9 @@ def _fault_hook() -> tuple[str, int] | None:
 
 def fit_loop(model: Any, train_ids: list[list[int]], train_y: np.ndarray, val_ids: list[list[int]], val_y: np.ndarray,
              labels: list[str], cfg: TrainConfig, *, pad_id: int, checkpoint_dir: Path | None = None,
-             resume: bool = False, compat: dict[str, Any] | None = None, device: str | None = None) -> FitResult:
-    """Train `model` in place; returns it with the best-validation weights loaded."""
+             resume: bool = False, compat: dict[str, Any] | None = None, device: str | None = None,
+             restore_best: bool = True) -> FitResult:
+    """Train `model` in place; returns it with the best-validation weights loaded (the final ones if not `restore_best`)."""
     import torch
     import torch.nn.functional as F
     from accelerate import Accelerator
@@ -280,7 +281,7 @@ def fit_loop(model: Any, train_ids: list[list[int]], train_y: np.ndarray, val_id
                 if done or end_of_epoch:
                     break
     bar.close()
-    if best_weights is not None:
+    if restore_best and best_weights is not None:
         unwrapped.load_state_dict(best_weights)
         if state.best_step != state.step:
             validation = evaluate()

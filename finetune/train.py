@@ -63,8 +63,12 @@ def _versions() -> dict[str, str]:
 def fit(base: str, train_texts: list[str], train_labels: list[str], val_texts: list[str], val_labels: list[str], *,
         config: TrainConfig | None = None, max_length: int = 128, labels: list[str] | None = None,
         checkpoint_dir: Path | None = None, resume: bool = False, compat: dict[str, Any] | None = None,
-        device: str | None = None) -> FitOutput:
-    """Fine-tune `base` ('minilm' or a local HF directory) on in-memory texts; label names become the model's labels."""
+        device: str | None = None, restore_best: bool = True) -> FitOutput:
+    """Fine-tune `base` ('minilm' or a local HF directory) on in-memory texts; label names become the model's labels.
+
+    The returned model has the best-validation weights, or the final weights with `restore_best=False` (as
+    transformers.Trainer without `load_best_model_at_end`).
+    """
     cfg = config or TrainConfig()
     labels = labels or sorted(set(train_labels))
     index = {label: i for i, label in enumerate(labels)}
@@ -75,7 +79,8 @@ def fit(base: str, train_texts: list[str], train_labels: list[str], val_texts: l
     result = fit_loop(model, encode(tokenizer, train_texts, max_length), np.array([index[y] for y in train_labels]),
                       encode(tokenizer, val_texts, max_length), np.array([index[y] for y in val_labels]), labels, cfg,
                       pad_id=tokenizer.pad_token_id, checkpoint_dir=checkpoint_dir, resume=resume,
-                      compat=dict(compat or {}, labels=labels, max_length=max_length), device=device)
+                      compat=dict(compat or {}, labels=labels, max_length=max_length), device=device,
+                      restore_best=restore_best)
     return FitOutput(model=result.model, tokenizer=tokenizer, labels=labels, result=result)
 
 
