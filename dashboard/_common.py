@@ -9,8 +9,9 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from audit._errors import BadInputError
+from audit.store import RunStore
 
-__all__ = ["md", "guarded", "section", "verdict_banner", "short", "run_choice"]
+__all__ = ["md", "guarded", "section", "verdict_banner", "short", "run_choice", "choose_stored_run"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -77,3 +78,12 @@ def run_choice(label: str, run_ids: list[str], param: str, default_index: int = 
     if chosen and st.query_params.get(param) != chosen:
         st.query_params[param] = chosen
     return chosen
+
+
+def choose_stored_run(store: RunStore) -> str | None:
+    """The run picked in a selectbox over every run in the store (`?run=` in the URL); None, said so, if none."""
+    run_ids = [row["run_id"] for row in store.list()]
+    if not run_ids:
+        st.info(f"No runs in {store.root}.")
+        return None
+    return run_choice("Run", run_ids, "run")

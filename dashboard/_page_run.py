@@ -8,7 +8,7 @@ from audit.schema import Estimate, GroupingResult, RunRecord
 from audit.store import RunStore
 
 from ._charts import chart_height, curve_chart, estimate_chart, histogram_chart, token_heatmap_html
-from ._common import guarded, md, run_choice, section, short, verdict_banner
+from ._common import choose_stored_run, guarded, md, section, short, verdict_banner
 from ._data import LoadedRun, load_run, open_ledger, open_store, score_histogram
 
 __all__ = ["render", "checks_frame", "grouping_frame"]
@@ -20,11 +20,9 @@ NOT_RUN = "not run in this run"
 def render() -> None:
     with guarded():
         store = open_store()
-        run_ids = [row["run_id"] for row in store.list()]
-        if not run_ids:
-            st.info(f"No runs in {store.root}.")
+        run_id = choose_stored_run(store)
+        if run_id is None:
             return
-        run_id = run_choice("Run", run_ids, "run")
         loaded = load_run(store, run_id)
         _header(store, loaded)
         tabs = st.tabs(["Fairness", "Counterfactual", "Attribution", "Scrubbing", "Training", "Lineage", "Downloads"])

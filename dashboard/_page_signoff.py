@@ -7,7 +7,7 @@ import streamlit as st
 from audit.signoff import DECISIONS, SignoffLedger
 
 from ._auth import current_identity, login_panel, logout_button
-from ._common import guarded, md, run_choice, short, verdict_banner
+from ._common import choose_stored_run, guarded, md, short, verdict_banner
 from ._data import LoadedRun, load_run, open_ledger, open_store, reviewer_list
 
 __all__ = ["render"]
@@ -49,11 +49,9 @@ def render() -> None:
         store = open_store()
         ledger = open_ledger(store)
         intact = _integrity(ledger)
-        run_ids = [row["run_id"] for row in store.list()]
-        if not run_ids:
-            st.info(f"No runs in {store.root}.")
+        run_id = choose_stored_run(store)
+        if run_id is None:
             return
-        run_id = run_choice("Run", run_ids, "run")
         loaded = load_run(store, run_id)
         record = loaded.record
         verdict_banner(record.policy.verdict if record.policy else None)
