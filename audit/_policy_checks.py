@@ -61,6 +61,16 @@ def _compared(est: Estimate, use_ci: bool, lower: bool) -> tuple[float | None, s
     return est.value, "point estimate"
 
 
+def _at_most(est: Estimate, limit: float, use_ci: bool, what: str, *, key: str | None = None, note: str = "",
+             after: str = "") -> Finding:
+    """A finding for 'value <= limit' on an estimate (its CI upper bound when asked), with the evidence text."""
+    value, basis = _compared(est, use_ci, lower=False)
+    ok = value <= limit
+    return Finding(ok, f"{what} ({_ci_text(est)}; {basis} {value:.3f} {'<=' if ok else '>'} {limit:.2f}{note}){after}",
+                   key=key, measured=round(value, 6), threshold=limit, basis=basis, ci_low=est.ci_low,
+                   ci_high=est.ci_high)
+
+
 def _use_ci(cfg: CheckConfig, ctx: Context) -> bool:
     value = getattr(cfg, "use_ci_bound", None)
     return ctx.policy.use_ci_bound if value is None else value
@@ -129,12 +139,8 @@ def _disparity(key: str) -> CheckFn:
                 why = est.note if est is not None and est.note else "not in the record"
                 findings.append(Finding(None, f"{subject}: {key} undefined ({why})", key=subject))
                 continue
-            value, basis = _compared(est, use_ci, lower=False)
-            ok = value <= cfg.max
-            findings.append(Finding(ok, f"{subject}: {key} {est.value:.3f} ({_ci_text(est)}; {basis} {value:.3f} "
-                                        f"{'<=' if ok else '>'} {cfg.max:.2f}) for outcome {grouping.outcome!r}",
-                                    key=subject, measured=round(value, 6), threshold=cfg.max, basis=basis,
-                                    ci_low=est.ci_low, ci_high=est.ci_high))
+            findings.append(_at_most(est, cfg.max, use_ci, f"{subject}: {key} {est.value:.3f}", key=subject,
+                                     after=f" for outcome {grouping.outcome!r}"))
         return findings
     return check
 
@@ -155,12 +161,8 @@ def counterfactual_flip_rate(record: RunRecord, cfg: FlipRateCheck, ctx: Context
         if est.value is None or family.n_swapped == 0:
             findings.append(Finding(None, f"{name}: no example contained a swappable term", key=name))
             continue
-        value, basis = _compared(est, use_ci, lower=False)
-        ok = value <= cfg.max
-        findings.append(Finding(ok, f"{name}: flip rate {est.value:.3f} over {family.n_swapped} swapped examples "
-                                    f"({_ci_text(est)}; {basis} {value:.3f} {'<=' if ok else '>'} {cfg.max:.2f})",
-                                key=name, measured=round(value, 6), threshold=cfg.max, basis=basis,
-                                ci_low=est.ci_low, ci_high=est.ci_high))
+        findings.append(_at_most(est, cfg.max, use_ci,
+                                 f"{name}: flip rate {est.value:.3f} over {family.n_swapped} swapped examples", key=name))
     return findings
 
 
@@ -171,12 +173,9 @@ def sensitive_token_reliance(record: RunRecord, cfg: RelianceCheck, ctx: Context
     est = section.reliance_share
     if est.value is None:
         return [Finding(None, f"reliance share undefined ({est.note or 'no value'})")]
-    value, basis = _compared(est, _use_ci(cfg, ctx), lower=False)
-    ok = value <= cfg.max
-    return [Finding(ok, f"share of attribution on sensitive tokens {est.value:.3f} over {section.n_examples} examples "
-                        f"({_ci_text(est)}; {basis} {value:.3f} {'<=' if ok else '>'} {cfg.max:.2f}; "
-                        f"{section.method})", measured=round(value, 6), threshold=cfg.max, basis=basis,
-                    ci_low=est.ci_low, ci_high=est.ci_high)]
+    return [_at_most(est, cfg.max, _use_ci(cfg, ctx),
+                     f"share of attribution on sensitive tokens {est.value:.3f} over {section.n_examples} examples",
+                     note=f"; {section.method}")]
 
 
 def macro_f1(record: RunRecord, cfg: MacroF1Check, ctx: Context) -> list[Finding]:
