@@ -6,7 +6,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from ._attribution_lig import WordAttribution, attribute_texts
+from ._attribution_lig import WordAttribution, attribute_texts, resolve_precision
 from ._console import info, warn
 from ._counterfactual_stats import bootstrap_mean
 from ._counterfactual_swap import Swapper
@@ -112,7 +112,7 @@ def attribution_section(classifier: LoadedClassifier, table: pd.DataFrame, confi
     attrs = attribute_texts(classifier, texts, [index[p] for p in predicted], n_steps=config.n_steps,
                             internal_batch_size=config.internal_batch_size, batch_size=config.batch_size,
                             max_length=config.max_length, refine_above=config.delta_warning,
-                            refine_steps=config.refine_steps)
+                            refine_steps=config.refine_steps, precision=config.precision)
     shares = np.array([reliance_share(a.scores, sensitive_mask(t, a.spans, swappers)) for t, a in zip(texts, attrs)])
     rel = np.array([a.relative_delta for a in attrs])
     large = int((rel > config.delta_warning).sum())
@@ -139,7 +139,7 @@ def attribution_section(classifier: LoadedClassifier, table: pd.DataFrame, confi
     if truncated:
         note = "; ".join(filter(None, [note, f"{truncated} texts truncated to {config.max_length} tokens"]))
     return AttributionSection(
-        n_steps=config.n_steps, n_examples=len(attrs),
+        n_steps=config.n_steps, precision=resolve_precision(config.precision, classifier.device), n_examples=len(attrs),
         mean_relative_delta=float(rel.mean()) if len(rel) else 0.0,
         relative_delta_max=float(rel.max()) if len(rel) else None, large_delta_count=large,
         top_words=_top_words(attrs, labels),

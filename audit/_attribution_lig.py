@@ -4,18 +4,20 @@ Model-agnostic: the layer is `model.get_input_embeddings()`, the forward takes i
 Baseline: every token replaced by the pad token except special tokens ([CLS]/[SEP]/<s>...), which are kept.
 Memory: texts are truncated to `max_length`, sorted by length and attributed `batch_size` at a time (each batch
 padded to its own longest text); captum evaluates at most `internal_batch_size` interpolated rows per forward pass.
+Precision: the passes can run under bf16 autocast where the hardware multiplies bf16 natively (about 2x faster on such
+CPUs); the convergence delta is then measured against the autocast model, and the target class is taken in fp32.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._console import progress
-from .model_io import LoadedClassifier
+from .model_io import LoadedClassifier, has_native_bf16
 
-__all__ = ["WordAttribution", "attribute_texts"]
+__all__ = ["WordAttribution", "attribute_texts", "resolve_precision"]
 
 
 @dataclass
@@ -28,6 +30,22 @@ class WordAttribution:
     delta: float  # captum convergence delta: sum(attributions) - (F(x) - F(baseline))
     relative_delta: float  # |delta| / |F(x) - F(baseline)|
     truncated: bool
+    precision: str = "fp32"
+
+
+def resolve_precision(requested: str, device) -> str:
+    """'auto' -> 'bf16' where `device` multiplies bf16 natively (`has_native_bf16`), else 'fp32'."""
+    if requested != "auto":
+        return requested
+    return "bf16" if has_native_bf16(device) else "fp32"
+
+
+def _autocast(precision: str, device):
+    import torch
+
+    if precision == "fp32":
+        return nullcontext()
+    return torch.autocast(device_type=getattr(device, "type", str(device)), dtype=torch.bfloat16)
 
 
 @contextmanager
@@ -68,21 +86,23 @@ def _normalise(scores: np.ndarray) -> np.ndarray:
 
 def attribute_texts(classifier: LoadedClassifier, texts: list[str], targets: list[int] | None = None, *,
                     n_steps: int = 32, internal_batch_size: int = 64, batch_size: int = 8, max_length: int = 128,
-                    refine_above: float | None = None, refine_steps: int = 0,
+                    refine_above: float | None = None, refine_steps: int = 0, precision: str = "fp32",
                     desc: str = "attribution") -> list[WordAttribution]:
     """Word-level LIG attributions for `texts` towards `targets` (default: the predicted class), in input order.
 
     With `refine_above` and `refine_steps > n_steps`, examples whose relative convergence delta exceeds
-    `refine_above` are attributed again with `refine_steps` (the better of the two results is kept).
+    `refine_above` are attributed again with `refine_steps` in fp32 (more steps cannot lower bf16's rounding floor);
+    the better of the two results is kept. `precision` is 'fp32', 'bf16' (autocast) or 'auto' (`resolve_precision`).
     """
     kwargs = dict(internal_batch_size=internal_batch_size, batch_size=batch_size, max_length=max_length)
-    results = _attribute(classifier, texts, targets, n_steps=n_steps, desc=desc, **kwargs)
+    results = _attribute(classifier, texts, targets, n_steps=n_steps, desc=desc,
+                         precision=resolve_precision(precision, classifier.device), **kwargs)
     if refine_above is None or refine_steps <= n_steps:
         return results
     redo = [i for i, r in enumerate(results) if r.relative_delta > refine_above]
     if redo:
         again = _attribute(classifier, [texts[i] for i in redo], [results[i].target for i in redo],
-                           n_steps=refine_steps, desc=f"{desc} (refine)", **kwargs)
+                           n_steps=refine_steps, desc=f"{desc} (refine)", precision="fp32", **kwargs)
         for i, better in zip(redo, again):
             if better.relative_delta < results[i].relative_delta:
                 results[i] = better
@@ -90,7 +110,8 @@ def attribute_texts(classifier: LoadedClassifier, texts: list[str], targets: lis
 
 
 def _attribute(classifier: LoadedClassifier, texts: list[str], targets: list[int] | None, *, n_steps: int,
-               internal_batch_size: int, batch_size: int, max_length: int, desc: str) -> list[WordAttribution]:
+               internal_batch_size: int, batch_size: int, max_length: int, precision: str,
+               desc: str) -> list[WordAttribution]:
     import torch
     from captum.attr import LayerIntegratedGradients
 
@@ -123,10 +144,11 @@ def _attribute(classifier: LoadedClassifier, texts: list[str], targets: list[int
                     target = forward(input_ids, mask).argmax(-1)
             else:
                 target = torch.tensor([targets[i] for i in idx], device=classifier.device)
-            attributions, delta = lig.attribute(input_ids, baselines=baseline, additional_forward_args=(mask,),
-                                                target=target, n_steps=n_steps,
-                                                internal_batch_size=max(internal_batch_size, len(idx)),
-                                                return_convergence_delta=True)
+            with _autocast(precision, classifier.device):
+                attributions, delta = lig.attribute(input_ids, baselines=baseline, additional_forward_args=(mask,),
+                                                    target=target, n_steps=n_steps,
+                                                    internal_batch_size=max(internal_batch_size, len(idx)),
+                                                    return_convergence_delta=True)
             token_scores = attributions.sum(-1).detach().float().cpu().numpy()
             delta = delta.detach().float().cpu().numpy()
             offsets = enc["offset_mapping"].tolist()
@@ -136,5 +158,6 @@ def _attribute(classifier: LoadedClassifier, texts: list[str], targets: list[int
                 results[i] = WordAttribution(words=words, spans=spans, scores=_normalise(scores),
                                              target=int(target[row]), n_steps=n_steps, delta=float(delta[row]),
                                              relative_delta=float(abs(delta[row]) / max(abs(gap), 1e-6)),
-                                             truncated=bool(spans) and spans[-1][1] < len(texts[i].rstrip()))
+                                             truncated=bool(spans) and spans[-1][1] < len(texts[i].rstrip()),
+                                             precision=precision)
     return results  # type: ignore[return-value]

@@ -69,6 +69,7 @@ class AttributionSection(Record):
     method: str = "LayerIntegratedGradients"
     baseline: str = "pad"
     n_steps: int
+    precision: str = Field("fp32", description="Arithmetic of the first pass: fp32 or bf16 (autocast); refinement runs in fp32.")
     n_examples: int
     mean_relative_delta: float
     large_delta_count: int

@@ -144,7 +144,9 @@ class TrainConfig(_Strict):
     early_stopping_patience: int = Field(2, ge=0, description="Evaluations without macro-F1 gain before stopping; 0 disables.")
     eval_every_steps: int | None = Field(None, ge=1, description="Validate every N steps; default once per epoch.")
     checkpoint_every_steps: int = Field(50, ge=1)
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto", description="Mixed precision: 'auto' = bf16 autocast where the device multiplies bf16 natively (CUDA "
+                            "with bf16, CPU with AVX512-BF16/AMX), fp16 on older GPUs, else fp32. Weights stay fp32.")
     seed: int = 13
     min_rows_per_class: int = Field(3, ge=1)
 
@@ -199,6 +201,9 @@ class AttributionConfig(_Strict):
     max_length: int = Field(128, ge=8)
     delta_warning: float = Field(0.05, gt=0, description="Relative convergence delta above which an example is flagged.")
     refine_steps: int = Field(64, ge=0, description="Examples above delta_warning are redone with this many steps; 0 = off.")
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="Arithmetic of the attribution passes: 'auto' = bf16 autocast where the device has native "
+                            "bf16 matrix units (CUDA with bf16, CPU with AVX512-BF16/AMX), else fp32.")
     seed: int = 13
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 from ._console import progress
 from ._errors import BadInputError
 
-__all__ = ["LoadedClassifier", "load_classifier", "predict_proba", "pick_device"]
+__all__ = ["LoadedClassifier", "load_classifier", "predict_proba", "pick_device", "has_native_bf16"]
 
 
 @dataclass
@@ -39,6 +40,28 @@ def pick_device(prefer: str | None = None) -> Any:
     if torch.cuda.is_available():
         return torch.device("cuda")
     return torch.device("cpu")
+
+
+@cache
+def _cpu_has_native_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def has_native_bf16(device: Any) -> bool:
+    """Whether `device` multiplies bf16 natively: a CUDA GPU with bf16, or a CPU with AVX512-BF16 or AMX (Linux).
+
+    There bf16 autocast is about twice as fast as fp32 for small encoders; elsewhere it is emulated and slower.
+    """
+    kind = getattr(device, "type", str(device))
+    if kind == "cuda":
+        import torch
+
+        return bool(torch.cuda.is_bf16_supported())
+    return kind == "cpu" and _cpu_has_native_bf16()
 
 
 def load_classifier(path: str | Path, device: str | None = None) -> LoadedClassifier:

@@ -214,7 +214,7 @@ def _attribution(record: RunRecord) -> None:
     cols[0].metric("sensitive-token reliance share", _est(attr.reliance_share))
     cols[1].metric("examples", attr.n_examples)
     cols[2].metric("mean completeness gap", f"{attr.mean_relative_delta:.3f}",
-                   help=f"{attr.method}, {attr.n_steps} steps, baseline {attr.baseline}; "
+                   help=f"{attr.method}, {attr.n_steps} steps ({attr.precision}), baseline {attr.baseline}; "
                         f"{attr.large_delta_count} examples with a large gap")
     if attr.reliance_by_group:
         st.markdown("**Reliance share by group**")

@@ -118,6 +118,33 @@ def test_attribution_ranks_the_planted_token_first(shortcut):
     assert deltas.mean() < 0.05 and {a.n_steps for a in attrs} <= {32, 128}
 
 
+def test_bf16_attribution_agrees_with_fp32(shortcut):
+    texts, _, decisive = _shortcut_data(16, seed=12)
+    kwargs = dict(n_steps=32, batch_size=8, internal_batch_size=128, max_length=64, refine_above=0.05, refine_steps=128)
+    fp32 = attribute_texts(shortcut, texts, precision="fp32", **kwargs)
+    bf16 = attribute_texts(shortcut, texts, precision="bf16", **kwargs)
+    assert {a.precision for a in fp32} == {"fp32"} and "bf16" in {a.precision for a in bf16}
+    assert all(a.n_steps == 128 for a in bf16 if a.precision == "fp32")  # refinement runs in fp32
+    assert [a.target for a in bf16] == [a.target for a in fp32]
+    cosines = [float(a.scores @ b.scores / (np.linalg.norm(a.scores) * np.linalg.norm(b.scores))) for a, b in zip(fp32, bf16)]
+    assert np.mean(cosines) > 0.95
+    top = [a.words[int(np.argmax(np.abs(a.scores)))].lower() for a in bf16]
+    assert np.mean([t == d for t, d in zip(top, decisive)]) >= 0.8
+    assert np.mean([a.relative_delta for a in bf16]) < 0.05
+
+
+def test_auto_precision_follows_the_hardware(monkeypatch):
+    import audit.model_io as model_io
+    from audit._attribution_lig import resolve_precision
+    from finetune._train_loop import _mixed_precision
+
+    for native, expected in ((True, "bf16"), (False, "fp32")):
+        monkeypatch.setattr(model_io, "_cpu_has_native_bf16", lambda: native)
+        assert resolve_precision("auto", "cpu") == expected
+        assert _mixed_precision("auto", cuda=False) == {"bf16": "bf16", "fp32": "no"}[expected]
+        assert resolve_precision("fp32", "cpu") == "fp32" and _mixed_precision("fp32", cuda=False) == "no"
+
+
 def test_reliance_share_high_for_sensitive_shortcut_low_without(shortcut, neutral, tmp_path):
     config = AttributionConfig(sample_size=16, n_steps=32, batch_size=8, internal_batch_size=128, max_length=64)
     texts, _, _ = _shortcut_data(40, seed=21)
