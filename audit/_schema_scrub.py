@@ -10,7 +10,11 @@ __all__ = ["ResidualCheck", "ScrubTable", "ScrubSection"]
 
 class ResidualCheck(Record):
     passed: bool
-    rows_scanned: int = Field(description="Changed texts re-scanned (an unchanged text would give the same result).")
+    rows_scanned: int = Field(description="Changed texts checked (an unchanged text would give the same result).")
+    rows_rescanned_whole: int | None = Field(None, description="Of those, texts re-scanned whole after scrubbing; the "
+                                             "rest were checked by the last scrub pass (changed_regions scope).")
+    scope: str = Field("whole_text", description="changed_regions: every replaced region +- rescan_margin was "
+                                                 "analysed after its last change; whole_text: every changed text.")
     found: dict[str, int] = Field(default_factory=dict, description="Entities still found above threshold, by type.")
 
 

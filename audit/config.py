@@ -107,14 +107,21 @@ class ScrubConfig(_Strict):
                                                                 "words (Presidio's LemmaContextAwareEnhancer).")
     pseudonym_key_env: str = Field("GOVAUDIT_PSEUDONYM_KEY", description="Env var with the HMAC key for pseudonyms.")
     batch_size: int = Field(64, ge=1)
-    n_process: int = Field(1, ge=1, description="Worker processes.")
+    n_process: int = Field(0, ge=0, description="Worker processes; 0 = one per CPU core (at most 8). Workers are "
+                                                "forked only when there is more than one batch to scrub.")
     chunk_rows: int = Field(5000, ge=1, description="Rows read per chunk (memory stays flat).")
     max_text_chars: int = Field(20000, ge=100, description="Longer texts are scanned in windows of this size.")
-    passes: int = Field(2, ge=1, le=5, description="Scrub changed texts again (NER may tag a word once its "
-                                                   "neighbour was replaced); the residual check follows.")
-    rescan_margin: int = Field(150, ge=20, description="Passes after the first re-analyse only this many characters "
-                                                       "around each replacement (widened to whitespace).")
+    passes: int = Field(3, ge=1, le=5, description="Scrub changed texts again (NER may tag a word once its "
+                                                   "neighbour was replaced), until a pass finds nothing more; the "
+                                                   "residual check covers texts still changing in the last pass.")
+    rescan_margin: int = Field(50, ge=20, description="Passes after the first re-analyse only this many characters "
+                                                      "around each replacement (widened to whitespace; the sm NER "
+                                                      "sees about 4 tokens either side).")
     residual_check: bool = True
+    residual_scope: Literal["changed_regions", "whole_text"] = Field(
+        "changed_regions", description="What the residual check analyses: every region changed by a replacement "
+                                       "(+- rescan_margin; a scrub pass that found nothing there counts), or every "
+                                       "changed text whole (one more NER pass over them).")
 
     @field_validator("thresholds")
     @classmethod

@@ -1,14 +1,16 @@
 """Benchmark of `govaudit scrub` on the real data in ../shared/data (not shipped; the script says so if absent).
 
     .venv/bin/python bench/bench_scrub.py [--data /work/shared/data] [--memory-rows 100000] [--cfpb-rows 1000]
+        [--skip accuracy speed fp memory]
 
 1. Accuracy: span precision / recall / F2 per entity type on presidio_synth_pii/synth_dataset_v2.json (1,500
    sentences). A gold span counts as found when a predicted span of the mapped type covers >= 50% of its characters
    (precision: the other way round). Dataset -> Presidio names: GPE and STREET_ADDRESS -> LOCATION, DOMAIN_NAME -> URL,
    the rest unchanged; ORGANIZATION, TITLE, AGE, NRP, ZIP_CODE, US_DRIVER_LICENSE are not scrubbed by default.
 2. Entities flagged per 1,000 rows on CFPB narratives (already masked by CFPB: flags are false positives) and SMS.
-3. Speed on the same 1,500 texts: Presidio's plain AnalyzerEngine.analyze + AnonymizerEngine.anonymize one text at a
-   time (baseline, same spaCy sm model, all predefined recognizers) vs govaudit's Scrubber (full, patterns).
+3. Speed: Presidio's plain AnalyzerEngine.analyze + AnonymizerEngine.anonymize one text at a time (baseline, same
+   spaCy sm model, all predefined recognizers) vs what the scrub stage does per text (all passes + residual check),
+   on the 1,500 synthetic sentences and on --cfpb-rows CFPB narratives from the demo data (long texts).
 4. Peak memory (max RSS) of `govaudit scrub` as a subprocess on generated files of distinct texts.
 """
 from __future__ import annotations
@@ -82,38 +84,20 @@ def fmt(x: float) -> str:
     return "  -  " if x != x else f"{x:.3f}"
 
 
-def accuracy_and_speed(data: Path) -> None:
+def accuracy(data: Path) -> None:
     samples = json.loads((data / "presidio_synth_pii" / "synth_dataset_v2.json").read_text())
     texts = [s["full_text"] for s in samples]
     gold = [[(MAPPING.get(sp["entity_type"], sp["entity_type"]), sp["start_position"], sp["end_position"])
              for sp in s["spans"]] for s in samples]
-    preds, speed = {}, {}
-
-    analyzer, anonymizer = baseline_engine()
-    analyzer.analyze(texts[0], language="en")  # warm-up (lazy recognizer loading)
-    started, base_pred = time.perf_counter(), []
-    for text in texts:
-        results = analyzer.analyze(text=text, language="en")
-        anonymizer.anonymize(text=text, analyzer_results=results)
-        base_pred.append([(r.entity_type, r.start, r.end) for r in results])
-    speed["baseline: analyze+anonymize, 1 text at a time"] = len(texts) / (time.perf_counter() - started)
-    preds["baseline"] = base_pred
-
+    analyzer, _ = baseline_engine()
+    preds = {"baseline": [[(r.entity_type, r.start, r.end) for r in analyzer.analyze(text=t, language="en")]
+                          for t in texts]}
     ents = [*ScrubConfig().entities, "DATE_TIME"]
-    for label, cfg in [("govaudit before, 1 process", ScrubConfig(mode="full", entities=ents, **BEFORE)),
-                       ("govaudit full, 1 process", ScrubConfig(mode="full", entities=ents)),
-                       ("govaudit full, 2 processes", ScrubConfig(mode="full", n_process=2, entities=ents)),
-                       ("govaudit patterns, 2 processes", ScrubConfig(mode="patterns", n_process=2, entities=ents))]:
+    for name, cfg in [("before", ScrubConfig(mode="full", entities=ents, **BEFORE)),
+                      ("full", ScrubConfig(mode="full", entities=ents)),
+                      ("patterns", ScrubConfig(mode="patterns", entities=ents))]:
         with Scrubber(cfg) as scrubber:
-            scrubber.scrub(texts[:2])  # warm-up, as for the baseline
-            scrubber.clear_cache()
-            started = time.perf_counter()
-            scrubber.scrub(texts)
-            speed[label] = len(texts) / (time.perf_counter() - started)
-            key = label.split(",")[0].replace("govaudit ", "")
-            if key not in preds:
-                preds[key] = scrubber.spans(texts)
-
+            preds[name] = scrubber.spans(texts)
     scores = {name: span_scores(gold, p) for name, p in preds.items()}
     print("\n## Accuracy on presidio_synth_pii/synth_dataset_v2.json (1,500 sentences; span overlap >= 50%)\n")
     names = list(scores)
@@ -126,11 +110,52 @@ def accuracy_and_speed(data: Path) -> None:
             s = scores[name].get(etype, {"precision": float("nan"), "recall": float("nan"), "f2": float("nan")})
             cells += [fmt(s["precision"]), fmt(s["recall"]), fmt(s["f2"])]
         print(f"| {etype} | {n} | " + " | ".join(cells) + " |")
-    print("\n## Speed on the same 1,500 texts (texts/s, this machine, one run)\n")
-    base = speed["baseline: analyze+anonymize, 1 text at a time"]
-    print("| pipeline | texts/s | x baseline |\n|---|---:|---:|")
-    for label, value in speed.items():
-        print(f"| {label} | {value:.1f} | {value / base:.1f}x |")
+
+
+def _stage_speed(cfg: ScrubConfig, texts: list[str]) -> tuple[float, str]:
+    """texts/s of what the scrub stage does per text: scrub (all passes), then the residual check on the texts the
+    last pass did not check."""
+    with Scrubber(cfg) as scrubber:
+        scrubber.scrub(texts[:2])  # warm-up, as for the baseline
+        scrubber.clear_cache()
+        started = time.perf_counter()
+        results = scrubber.scrub(texts)
+        unchecked = [r.text for r in results if r.counts and not r.checked]
+        if cfg.residual_check and unchecked:
+            scrubber.find(unchecked)
+        seconds = time.perf_counter() - started
+        changed = sum(bool(r.counts) for r in results)
+        return len(texts) / seconds, f"{changed} changed, {len(unchecked) if cfg.residual_check else 0} re-scanned whole"
+
+
+def speed(data: Path, cfpb_rows: int) -> None:
+    """Presidio one text at a time vs the scrub stage, on short synthetic sentences and on long CFPB narratives."""
+    synth = [s["full_text"] for s in json.loads((data / "presidio_synth_pii" / "synth_dataset_v2.json").read_text())]
+    cfpb = pd.read_csv(ROOT / "audit" / "data" / "demo" / "cfpb_payday_complaints.csv")["narrative"].dropna()
+    cfpb = cfpb.astype(str).head(cfpb_rows).tolist()
+    ents = [*ScrubConfig().entities, "DATE_TIME"]
+    auto = ScrubConfig().n_process or min(os.cpu_count() or 1, 8)
+    configs = [("govaudit full, 1 process", ScrubConfig(mode="full", n_process=1, entities=ents)),
+               (f"govaudit full, {auto} processes (default)", ScrubConfig(mode="full", entities=ents)),
+               (f"govaudit full, {auto} processes, 1 pass, no residual check (what the baseline does)",
+                ScrubConfig(mode="full", entities=ents, passes=1, residual_check=False)),
+               (f"govaudit patterns, {auto} processes", ScrubConfig(mode="patterns", entities=ents))]
+    for title, texts in [(f"presidio_synth_pii sentences ({len(synth)}, mean {sum(map(len, synth)) / len(synth):.0f} "
+                          "chars)", synth),
+                         (f"CFPB narratives from the demo data ({len(cfpb)}, mean "
+                          f"{sum(map(len, cfpb)) / len(cfpb):.0f} chars)", cfpb)]:
+        analyzer, anonymizer = baseline_engine()
+        analyzer.analyze(texts[0], language="en")  # warm-up (lazy recognizer loading)
+        started = time.perf_counter()
+        for text in texts:
+            anonymizer.anonymize(text=text, analyzer_results=analyzer.analyze(text=text, language="en"))
+        base = len(texts) / (time.perf_counter() - started)
+        print(f"\n## Speed on {title}: texts/s, one run, load average {os.getloadavg()[0]:.1f}\n")
+        print("| pipeline | texts/s | x baseline | residual work |\n|---|---:|---:|---|")
+        print(f"| baseline: Presidio analyze+anonymize, 1 text at a time | {base:.1f} | 1.0x | none |")
+        for label, cfg in configs:
+            value, note = _stage_speed(cfg, texts)
+            print(f"| {label} | {value:.1f} | {value / base:.1f}x | {note} |", flush=True)
 
 
 def shape(span: str) -> str:
@@ -190,7 +215,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--memory-rows", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--cfpb-rows", type=int, default=1000)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["accuracy", "fp", "memory"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["accuracy", "speed", "fp", "memory"])
     args = parser.parse_args()
     if not (args.data / "presidio_synth_pii" / "synth_dataset_v2.json").is_file():
         print(f"benchmark data not found under {args.data} (needs presidio_synth_pii, cfpb_payday_complaints, "
@@ -198,7 +223,9 @@ def main() -> int:
         return 2
     print(f"# bench_scrub on {os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}")
     if "accuracy" not in args.skip:
-        accuracy_and_speed(args.data)
+        accuracy(args.data)
+    if "speed" not in args.skip:
+        speed(args.data, args.cfpb_rows)
     if "fp" not in args.skip:
         false_positives(args.data, args.cfpb_rows)
     if "memory" not in args.skip:

@@ -4,10 +4,11 @@ de-duplicating cache and a pool of forked worker processes that share the loaded
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from audit._errors import BadInputError
 from audit.config import ScrubConfig
@@ -20,9 +21,18 @@ if TYPE_CHECKING:
 
 __all__ = ["Scrubber", "Scrubbed", "split_windows", "rescan_regions", "is_masked"]
 
-Scrubbed = tuple[str, dict[str, int]]  # (scrubbed text, entity type -> replacements)
+
+class Scrubbed(NamedTuple):
+    """One scrubbed text. `checked`: the final text was analysed after its last change and nothing was found (whole
+    if it never changed, else every replaced region +- `rescan_margin`), so the residual check need not scan it."""
+
+    text: str
+    counts: dict[str, int]  # entity type -> replacements
+    checked: bool = True
+
 _WORKER: dict[str, Any] = {}  # the scrubber inherited by forked workers
 _CACHE_ENTRIES = 20_000
+_MAX_AUTO_PROCESSES = 8
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")  # govaudit placeholders and pseudonyms
 
 
@@ -106,13 +116,12 @@ class Scrubber:
         self._cache: OrderedDict[str, Scrubbed] = OrderedDict()
         self._pool = None
         self.analyzed = 0  # texts actually analysed (cache misses)
-        if config.n_process > 1:
-            _WORKER["scrubber"] = self
-            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-            if method is None:
+        self.n_process = config.n_process or min(os.cpu_count() or 1, _MAX_AUTO_PROCESSES)
+        if self.n_process > 1 and "fork" not in multiprocessing.get_all_start_methods():
+            if config.n_process:
                 raise BadInputError("scrub.n_process > 1 needs the 'fork' start method (Linux/macOS)",
                                     where="scrub.n_process", fix="set scrub.n_process: 1")
-            self._pool = multiprocessing.get_context(method).Pool(config.n_process)
+            self.n_process = 1
 
     @property
     def engine_spec(self) -> EngineSpec:
@@ -150,18 +159,21 @@ class Scrubber:
 
     def scrub_batch(self, texts: Sequence[str]) -> list[Scrubbed]:
         """Scrub, then re-scrub the neighbourhood of each replacement up to `passes` times in all (spaCy may tag a
-        word once its neighbour became a placeholder), adding up the counts."""
+        word once its neighbour became a placeholder), adding up the counts. A pass that finds nothing more marks
+        the text `checked`; a text still changing in the last pass is left for the residual check."""
         out, replaced = self._scrub_once(texts)
-        todo = [i for i, (_, found) in enumerate(out) if found]
+        todo = [i for i, result in enumerate(out) if result.counts]
         for _ in range(self.config.passes - 1):
             if not todo:
                 break
-            regions = [rescan_regions(out[i][0], replaced[i], self.config.rescan_margin) for i in todo]
-            again, again_replaced = self._scrub_once([out[i][0] for i in todo], regions)
-            for i, (text, found), spans in zip(todo, again, again_replaced):
-                out[i] = (text, dict(Counter(out[i][1]) + Counter(found)))
+            regions = [rescan_regions(out[i].text, replaced[i], self.config.rescan_margin) for i in todo]
+            again, again_replaced = self._scrub_once([out[i].text for i in todo], regions)
+            for i, result, spans in zip(todo, again, again_replaced):
+                out[i] = Scrubbed(result.text, dict(Counter(out[i].counts) + Counter(result.counts)))
                 replaced[i] = spans
-            todo = [i for i, (_, found) in zip(todo, again) if found]
+            todo = [i for i, result in zip(todo, again) if result.counts]
+        for i in todo:
+            out[i] = out[i]._replace(checked=False)
         return out
 
     def _scrub_once(self, texts: Sequence[str], regions: Sequence[list[tuple[int, int]]] | None = None,
@@ -171,11 +183,11 @@ class Scrubber:
         replaced: list[list[tuple[int, int]]] = []
         for text, results in zip(texts, self.analyze_batch(texts, regions)):
             if not results:
-                out.append((text, {}))
+                out.append(Scrubbed(text, {}))
                 replaced.append([])
                 continue
             engine_result = self.anonymizer.anonymize(text=text, analyzer_results=results, operators=self.operators)
-            out.append((engine_result.text, dict(Counter(item.entity_type for item in engine_result.items))))
+            out.append(Scrubbed(engine_result.text, dict(Counter(item.entity_type for item in engine_result.items))))
             replaced.append(sorted((item.start, item.end) for item in engine_result.items))
         return out, replaced
 
@@ -185,7 +197,10 @@ class Scrubber:
     # -- many texts: de-duplication, cache, worker pool ------------------------------------------------------
     def _map(self, fn: Any, items: list[str], on_batch: Callable[[int], None] | None = None) -> Iterator[Any]:
         batches = list(_batches(items, self.config.batch_size))
-        if self._pool is not None and len(batches) > 1:
+        if self.n_process > 1 and len(batches) > 1:
+            if self._pool is None:  # forked lazily: the workers inherit the loaded engine
+                _WORKER["scrubber"] = self
+                self._pool = multiprocessing.get_context("fork").Pool(self.n_process)
             outs: Iterator[Any] = self._pool.imap(fn, batches)
         else:
             _WORKER["scrubber"] = self

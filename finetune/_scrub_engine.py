@@ -60,6 +60,27 @@ def _lowercase_lemma(doc: Any) -> Any:
     return doc
 
 
+def _array_artifacts_engine() -> type:
+    """Presidio's SpacyNlpEngine whose per-document NlpArtifacts are built from `Doc.to_array` and one `doc.ents`
+    (the stock one creates every Token object twice and reads `doc.ents` twice: ~25% of full-mode time on long texts).
+    Same lemmas, token offsets, entities and scores."""
+    from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
+    from spacy.attrs import IDX, LEMMA
+
+    class ArrayArtifactsSpacyNlpEngine(SpacyNlpEngine):
+        def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
+            strings = doc.vocab.strings
+            array = doc.to_array([LEMMA, IDX]).reshape(-1, 2)
+            ents = list(doc.ents)
+            entities, scores = self._get_updated_entities(
+                ents, [self.ner_model_configuration.default_score] * len(ents))
+            return NlpArtifacts(entities=entities, tokens=doc, tokens_indices=array[:, 1].tolist(),
+                                lemmas=[strings[h] for h in array[:, 0].tolist()], nlp_engine=self,
+                                language=language, scores=scores)
+
+    return ArrayArtifactsSpacyNlpEngine
+
+
 def _slim_pipeline(nlp: Any) -> list[str]:
     """Disable what Presidio does not need; lemmas become lower-cased tokens. Returns the disabled names."""
     from spacy.language import Language
@@ -126,10 +147,12 @@ def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
 
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    from presidio_analyzer.nlp_engine import NlpEngineProvider, NoOpNlpEngine
 
     logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
-    nlp_engine = NlpEngineProvider(nlp_configuration=nlp_configuration(config.mode)).create_engine()
+    engines = (_array_artifacts_engine(), NoOpNlpEngine)  # Presidio's extension point: engine classes by name
+    nlp_engine = NlpEngineProvider(nlp_engines=engines,
+                                   nlp_configuration=nlp_configuration(config.mode)).create_engine()
     disabled: list[str] = []
     if config.mode == "full":
         disabled = _slim_pipeline(nlp_engine.nlp[LANGUAGE])

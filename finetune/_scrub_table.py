@@ -81,7 +81,8 @@ def scrub_table(scrubber: Scrubber, source: DataSource, text_columns: list[str],
     in_hash, out_hash = StreamingTableHash(), StreamingTableHash()
     counts: dict[str, Counter[str]] = {c: Counter() for c in text_columns}
     residual: Counter[str] = Counter()
-    rows_touched = rows_rescanned = texts_done = 0
+    rows_touched = rows_checked = rows_rescanned = texts_done = 0
+    whole_rescan = scrubber.config.residual_scope == "whole_text"
     writer = None
     analyzed0 = scrubber.analyzed
     bar = progress(itertools.repeat(None), desc=f"scrub {role}", unit="text")  # advanced per batch of texts
@@ -110,18 +111,20 @@ def scrub_table(scrubber: Scrubber, source: DataSource, text_columns: list[str],
                 advance(len(texts) - (scrubber.analyzed - analyzed))  # duplicates and cache hits
                 texts_done += len(texts)
                 new_values = chunk[column].to_numpy(dtype=object).copy()
-                changed = []
-                for pos, (text, found) in zip(positions, results):
-                    new_values[pos] = text
-                    if found:
-                        counts[column].update(found)
+                unchecked = []
+                for pos, result in zip(positions, results):
+                    new_values[pos] = result.text
+                    if result.counts:
+                        counts[column].update(result.counts)
                         touched[pos] = True
-                        changed.append(text)
+                        rows_checked += 1
+                        if whole_rescan or not result.checked:
+                            unchecked.append(result.text)
                 out[column] = pd.Series(new_values, dtype=object)
-                if residual_check and changed:
-                    for found in scrubber.find(changed):
+                if residual_check and unchecked:
+                    for found in scrubber.find(unchecked):
                         residual.update(found)
-                    rows_rescanned += len(changed)
+                    rows_rescanned += len(unchecked)
             rows_touched += int(touched.sum())
             if writer is None:
                 schema = pa.Schema.from_pandas(out, preserve_index=False)
@@ -154,6 +157,8 @@ def scrub_table(scrubber: Scrubber, source: DataSource, text_columns: list[str],
                                file_sha256=sha256_file(out_path), table_sha256=out_hash.hexdigest(), rows=rows,
                                columns=out_hash.columns),
         output_artifact=None,
-        residual=ResidualCheck(passed=not found, rows_scanned=rows_rescanned, found=found) if residual_check else None,
+        residual=ResidualCheck(passed=not found, rows_scanned=rows_checked if residual_check else 0,
+                               rows_rescanned_whole=rows_rescanned, scope=scrubber.config.residual_scope,
+                               found=found) if residual_check else None,
         wall_time_s=round(wall, 3), texts_per_s=round(texts_done / wall, 1) if wall > 0 else 0.0,
     )

@@ -44,9 +44,9 @@ def scrub_texts(texts: Sequence[str], config: ScrubConfig | None = None, *,
         raise BadInputError("scrub_texts needs a list of strings")
     results = scrubber.scrub(list(texts))
     counts: Counter[str] = Counter()
-    for _, found in results:
-        counts.update(found)
-    return [text for text, _ in results], dict(sorted(counts.items()))
+    for result in results:
+        counts.update(result.counts)
+    return [result.text for result in results], dict(sorted(counts.items()))
 
 
 def scrubbed_table_path(store: RunStore, record: RunRecord, role: str = "train") -> Path:
