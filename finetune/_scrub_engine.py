@@ -159,6 +159,11 @@ def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])
     registry.load_predefined_recognizers(languages=[LANGUAGE], nlp_engine=nlp_engine)
     spec = EngineSpec(entities=[], disabled_pipes=disabled)
+    if config.builtin_recognizers and config.mode == "full":  # census name lists (PERSON): finetune/_scrub_names.py
+        from ._scrub_names import NameListRecognizer
+
+        registry.add_recognizer(NameListRecognizer(supported_language=LANGUAGE))
+        spec.custom_recognizers.append(registry.recognizers[-1].name)
     files = recognizer_files(config)
     for path in files:
         for item in _load_custom_recognizers(path):
@@ -171,11 +176,6 @@ def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
             spec.custom_recognizers.append(recognizer.name)
             if path.parent != BUILTIN_RECOGNIZERS_DIR:  # shipped ones add formats, never new entity types
                 spec.custom_entities.extend(e for e in recognizer.supported_entities if e not in spec.custom_entities)
-    if config.builtin_recognizers and config.mode == "full":  # census name lists (PERSON): finetune/_scrub_names.py
-        from ._scrub_names import NameListRecognizer
-
-        registry.add_recognizer(NameListRecognizer(supported_language=LANGUAGE))
-        spec.custom_recognizers.append(registry.recognizers[-1].name)
     enhancer = LemmaContextAwareEnhancer(context_prefix_count=config.context_window[0],
                                          context_suffix_count=config.context_window[1])
     with warnings.catch_warnings():  # no_op engine: "context words unusable" is documented for patterns mode
