@@ -4,7 +4,7 @@ A Presidio `EntityRecognizer`. Capitalised words are looked up, accents folded (
 first-name and surname lists and in a list of English words (the WordNet index of spaCy's en_core_web_sm). Within a
 run of capitalised words on one line, strongest rule first:
 - a first name followed by up to three surnames, initials or capitalised non-English words ("Ágnes Földesy",
-  "Julieta S Almeida"); a first name that is also an English verb/adjective ("Will", "Chase") only before a surname;
+  "Julieta S Almeida"); a first name that is also an English verb/adjective ("Chase", "Grant") only before a surname;
 - two name-like words around an initial ("Nikolaj N Møller");
 - a capitalised non-English word followed by a surname ("Homero Portillo");
 - exactly two capitalised non-English words, not at a sentence start ("assistant to Nikolaj Petrussen"; weaker);
