@@ -103,7 +103,7 @@ class ScrubConfig(_Strict):
     recognizers_file: Path | None = Field(None, description="YAML file of custom Presidio recognizers.")
     builtin_recognizers: bool = Field(True, description="Also load govaudit's shipped recognizers "
                                                         "(finetune/recognizers/*.yaml: phone, card, title + name).")
-    context_window: tuple[int, int] = Field((5, 2), description="Tokens before/after a match searched for context "
+    context_window: tuple[int, int] = Field((5, 4), description="Tokens before/after a match searched for context "
                                                                 "words (Presidio's LemmaContextAwareEnhancer).")
     pseudonym_key_env: str = Field("GOVAUDIT_PSEUDONYM_KEY", description="Env var with the HMAC key for pseudonyms.")
     batch_size: int = Field(64, ge=1)
