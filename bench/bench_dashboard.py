@@ -24,7 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from record_factory import make_record  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from audit.store import RunStore  # noqa: E402
+from audit.record.store import RunStore  # noqa: E402
 
 
 def _predictions(path: Path, rows: int) -> None:
@@ -65,7 +65,7 @@ def main() -> None:
             store.create(make_record(f"run-{i:04d}", created_at=f"2025-02-{1 + i % 28:02d}T00:00:00+00:00"))
         os.environ["GOVAUDIT_RUNS_ROOT"] = str(root)
 
-        from dashboard._data import _parse, _subject_of_file, load_run, open_ledger, runs_frame, score_histogram
+        from dashboard.data import clear_record_caches, load_run, open_ledger, runs_frame, score_histogram
 
         app = ROOT / "dashboard" / "app.py"
         at = AppTest.from_file(app, default_timeout=120)
@@ -87,7 +87,7 @@ def main() -> None:
         path = store.artifact("run-big", "predictions.parquet")
         stat = path.stat()
         score_histogram.clear()
-        _parse.clear()
+        clear_record_caches()
         results += [
             ("runs index + sign-off states", f"{args.runs} runs", *_timed(lambda: runs_frame(store, open_ledger(store)), args.repeat)),
             ("record read + parse (cold, then cached)", "1 record", *_timed(lambda: load_run(store, "run-big"), args.repeat)),
@@ -97,7 +97,7 @@ def main() -> None:
         ledger = open_ledger(store)
         for row in store.list():
             ledger.sign(row["run_id"], load_run(store, row["run_id"]).subject_sha256, "approve", "bench", "bench")
-        _subject_of_file.clear()
+        clear_record_caches()
         results.append(("runs index, every run approved", f"{args.runs} runs",
                         *_timed(lambda: runs_frame(store, ledger), args.repeat)))
     print(f"\n| what | size | first (s) | after first, median of {args.repeat} (s) |\n|---|---|---|---|")

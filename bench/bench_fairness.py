@@ -35,9 +35,8 @@ def main() -> None:
     parser.add_argument("--fairlearn-boot", type=int, default=5)
     args = parser.parse_args()
 
-    from audit._fairness_metrics import metric_frame
-    from audit.config import FairnessConfig
-    from audit.fairness import group_audit
+    from audit.core.config import FairnessConfig
+    from audit.fairness import group_audit, metric_frame
 
     y_true, y_pred, sensitive = _data(args.rows)
     groupings = [["sex"], ["race"], ["sex", "race"]]

@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from record_factory import make_record  # noqa: E402
 
-from audit.schema import Estimate, GroupResult  # noqa: E402
+from audit.record import Estimate, GroupResult  # noqa: E402
 from reports import render_html, render_json, render_markdown  # noqa: E402
 
 

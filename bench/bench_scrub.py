@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pandas as pd  # noqa: E402
 
-from audit.config import ScrubConfig  # noqa: E402
+from audit.core.config import ScrubConfig  # noqa: E402
 from finetune.scrub import Scrubber  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,7 +73,7 @@ def baseline_engine():
     from presidio_analyzer.nlp_engine import NlpEngineProvider
     from presidio_anonymizer import AnonymizerEngine
 
-    from finetune._scrub_engine import nlp_configuration
+    from finetune.scrub import nlp_configuration
 
     nlp = NlpEngineProvider(nlp_configuration=nlp_configuration("full")).create_engine()
     return AnalyzerEngine(nlp_engine=nlp), AnonymizerEngine()

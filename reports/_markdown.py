@@ -6,7 +6,7 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from audit.schema import RunRecord
+from audit.record import RunRecord
 
 from ._format import est, est_pct, num, signed
 

@@ -8,7 +8,7 @@ import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from audit.schema import GroupingResult, RunRecord, utc_now
+from audit.record import GroupingResult, RunRecord, utc_now
 
 from ._charts import Bar
 from ._format import est, num, pct, value_of
@@ -72,7 +72,7 @@ def _pick(item: Mapping[str, Any], keys: Iterable[str]) -> Any:
 def evidence_digest(record: RunRecord) -> str | None:
     """The hash a sign-off binds to (record without its policy section and updated_at), if the policy module exists."""
     try:
-        from audit.policy import signoff_subject_sha256
+        from audit.record.signoff import signoff_subject_sha256
     except ImportError:
         return None
     return signoff_subject_sha256(record)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import jinja2
 from markupsafe import escape
 
-from audit.schema import RunRecord
+from audit.record import RunRecord
 
 from . import _charts
 from ._compare import build_comparison
@@ -93,7 +93,7 @@ def render_json(record: RunRecord, record_sha256: str | None = None, *, signoffs
 def render_report(record: RunRecord, fmt: Format = "html", record_sha256: str | None = None, **kwargs: Any) -> str:
     renderers = {"html": render_html, "md": render_markdown, "json": render_json}
     if fmt not in renderers:
-        from audit._errors import BadInputError
+        from audit.core.errors import BadInputError
 
         raise BadInputError(f"unknown report format {fmt!r}", fix="use html, md or json")
     return renderers[fmt](record, record_sha256, **kwargs)
@@ -108,7 +108,7 @@ def render_comparison(base: RunRecord, other: RunRecord, *, fmt: Format = "html"
     if fmt == "md":
         return comparison_markdown(content)
     if fmt != "html":
-        from audit._errors import BadInputError
+        from audit.core.errors import BadInputError
 
         raise BadInputError(f"unknown report format {fmt!r}", fix="use html, md or json")
     return _with_csp(_environment().get_template("compare.html.j2").render(c=content, csp=_CSP_SLOT))

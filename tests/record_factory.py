@@ -11,11 +11,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.schema import (AttributedExample, AttributionSection, CheckResult, ClassificationMetrics, ClassMetrics,
-                          CounterfactualSection, CurvePoint, DataFingerprint, Estimate, FairnessSection, FamilyResult,
-                          GroupingResult, GroupResult, MitigationResult, Notice, PolicySection, ResidualCheck,
-                          RunRecord, ScrubSection, SwapExample, TermEffect, ToolInfo, TrainingWaiver, TrainSection)
-from audit._schema_probes import GroupReliance
+from audit.record import (
+    AttributedExample,
+    AttributionSection,
+    CheckResult,
+    ClassificationMetrics,
+    ClassMetrics,
+    CounterfactualSection,
+    CurvePoint,
+    DataFingerprint,
+    Estimate,
+    FairnessSection,
+    FamilyResult,
+    GroupingResult,
+    GroupResult,
+    MitigationResult,
+    Notice,
+    PolicySection,
+    ResidualCheck,
+    RunRecord,
+    ScrubSection,
+    SwapExample,
+    TermEffect,
+    ToolInfo,
+    TrainingWaiver,
+    TrainSection,
+)
+from audit.record._probes import GroupReliance
 
 __all__ = ["HOSTILE", "SECTIONS", "make_record", "make_minimal_record", "make_hostile_record", "make_mitigated_record"]
 

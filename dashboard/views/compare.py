@@ -1,4 +1,4 @@
-"""compare page (logic in dashboard/_page_compare.py)."""
-from dashboard._page_compare import render
+"""compare page (logic in dashboard/screens/compare.py)."""
+from dashboard.screens.compare import render
 
 render()

@@ -1,4 +1,4 @@
-"""run page (logic in dashboard/_page_run.py)."""
-from dashboard._page_run import render
+"""run page (logic in dashboard/screens/run.py)."""
+from dashboard.screens.run import render
 
 render()

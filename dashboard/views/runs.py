@@ -1,4 +1,4 @@
-"""runs page (logic in dashboard/_page_runs.py)."""
-from dashboard._page_runs import render
+"""runs page (logic in dashboard/screens/runs.py)."""
+from dashboard.screens.runs import render
 
 render()

@@ -1,4 +1,4 @@
-"""signoff page (logic in dashboard/_page_signoff.py)."""
-from dashboard._page_signoff import render
+"""signoff page (logic in dashboard/screens/signoff.py)."""
+from dashboard.screens.signoff import render
 
 render()

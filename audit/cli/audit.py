@@ -1,0 +1,68 @@
+"""`govaudit audit`: fairness audit (and probes) of a trained model on held-out data."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from audit.record.store import begin_run
+
+from ._options import ConfigOpt, DbUrlOpt, RunOpt, RunsRootOpt, SetOpt, open_project, output
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("audit")
+    def audit(
+        config: ConfigOpt,
+        set_: SetOpt = None,
+        run: RunOpt = None,
+        runs_root: RunsRootOpt = None,
+        db_url: DbUrlOpt = None,
+        model: Annotated[Path | None, typer.Option("--model", help="Model directory (default: the run's trained model).")] = None,
+        data: Annotated[Path | None, typer.Option("--data", help="Held-out table read with the config's column mapping "
+                                                                 "(default: the run's test split, else data.eval).")] = None,
+        mitigate: Annotated[str | None, typer.Option("--mitigate", help="'threshold': fit fairlearn ThresholdOptimizer "
+                                                                        "on a calibration split and save thresholds.json.")] = None,
+        constraint: Annotated[str, typer.Option("--constraint", help="demographic_parity or equalized_odds.")] = "demographic_parity",
+        mitigate_by: Annotated[list[str] | None, typer.Option("--mitigate-by", help="Sensitive feature(s) whose groups get "
+                                                                                  "thresholds (default: all, intersected).")] = None,
+        keep_text: Annotated[bool, typer.Option("--keep-text", help="Also store the (scrubbed) text in predictions.parquet.")] = False,
+        batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Inference batch size.")] = 64,
+        device: Annotated[str | None, typer.Option("--device", help="cpu, cuda, ... (default: cuda if available).")] = None,
+    ) -> None:
+        """Audit a model by group: rates, impact ratios, four-fifths, disparities with bootstrap CIs.
+
+        Exit 0 ok (warnings on stderr and in the record), 2 bad input (missing sensitive column, labels unseen by
+        the model, unknown favorable label, no model or data).
+        """
+        project, store = open_project(config, set_, runs_root, db_url)
+        from audit.core.errors import BadInputError
+        from audit.stage import check_mitigation, prepare_audit, run_audit
+
+        if run is None and model is None:
+            raise BadInputError("nothing to audit", fix="pass --run RUN (a trained run) or --model DIR --data PATH")
+        check_mitigation(project, mitigate, constraint, mitigate_by)
+        existing = store.load(run) if run is not None else None
+        prepared = prepare_audit(project, store, existing, model_dir=model, data_path=data, device=device)
+        record = begin_run(store, project, run, "audit")
+        record = run_audit(project, store, record, prepared, mitigate=mitigate, constraint=constraint,
+                           mitigate_by=mitigate_by, keep_text=keep_text, batch_size=batch_size)
+        section = record.fairness
+        assert section is not None
+        failures = {f"{g.name} [{g.outcome}]": g.four_fifths_failures for g in section.groupings if g.four_fifths_failures}
+        payload = {"run_id": record.run_id, "status": record.status, "n_rows": section.n_rows,
+                   "favorable_outcome": section.favorable_outcome,
+                   "accuracy": section.overall.accuracy if section.overall else None,
+                   "four_fifths_failures": failures, "overlap_with_training": section.overlap_with_training,
+                   "mitigation": section.mitigation.model_dump() if section.mitigation else None,
+                   "notices": [n.message for n in record.notices if n.stage == "fairness"]}
+        lines = [record.run_id]
+        for grouping in section.groupings:
+            ratio = grouping.disparities.get("demographic_parity_ratio")
+            shown = f"{ratio.value:.3f}" if ratio and ratio.value is not None else "n/a"
+            lines.append(f"  {grouping.name} [{grouping.outcome}]: lowest impact ratio {shown}; "
+                         f"four-fifths failures: {', '.join(grouping.four_fifths_failures) or 'none'}")
+        output(payload, "\n".join(lines))

@@ -1,0 +1,61 @@
+"""`govaudit train`: fine-tune the classifier on the run's scrubbed data (finetune/train)."""
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from audit.core.console import info
+from audit.core.errors import BadInputError
+from audit.record.store import begin_run, finish_stage
+
+from ._options import ConfigOpt, DbUrlOpt, RunOpt, RunsRootOpt, SetOpt, open_project, output
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("train")
+    def train(
+        config: ConfigOpt,
+        set_: SetOpt = None,
+        run: RunOpt = None,
+        runs_root: RunsRootOpt = None,
+        db_url: DbUrlOpt = None,
+        resume: Annotated[bool, typer.Option("--resume", help="Continue the run's interrupted training from its last checkpoint.")] = False,
+        allow_unscrubbed: Annotated[bool, typer.Option("--allow-unscrubbed", help="Train on data without a valid scrub record (needs --reason; recorded as a waiver).")] = False,
+        reason: Annotated[str | None, typer.Option("--reason", help="Why training on unscrubbed data is acceptable.")] = None,
+        device: Annotated[str | None, typer.Option("--device", help="cpu or cuda (default: cuda if available).")] = None,
+    ) -> None:
+        """Fine-tune the classifier on the scrubbed data of a run; writes model/, splits.parquet and record.train."""
+        if allow_unscrubbed != (reason is not None):
+            raise BadInputError("--allow-unscrubbed and --reason go together",
+                                fix='--allow-unscrubbed --reason "why training on unscrubbed data is acceptable"')
+        if resume and not run:
+            raise BadInputError("--resume needs --run RUN (the run whose training was interrupted)")
+        if not run and not allow_unscrubbed:
+            raise BadInputError("refusing to train on unscrubbed data: no --run with a scrub record given",
+                                fix="run `govaudit scrub` and then `govaudit train --run RUN`, or accept the risk with "
+                                    "--allow-unscrubbed --reason \"...\" (recorded as a waiver)")
+        project, store = open_project(config, set_, runs_root, db_url)
+        from finetune.train import summary, train_run
+
+        record = begin_run(store, project, run, "train")
+        info(f"run {record.run_id}: if interrupted, continue with --run {record.run_id} --resume")
+        try:
+            section = train_run(project, store, record, waiver_reason=reason if allow_unscrubbed else None,
+                                resume=resume, device=device)
+        except BaseException as err:
+            record.status = "failed"
+            if isinstance(err, KeyboardInterrupt):
+                record.notice("train", "interrupted", f"training interrupted; resume with --run {record.run_id} --resume")
+            store.save(record)
+            raise
+        digest = finish_stage(store, record, "train")
+        result = summary(section)
+        val, test = result["validation"], result["test"]
+        output({"run_id": record.run_id, "model": str(store.artifact(record.run_id, section.model_artifact)),
+                "record_sha256": digest, **result},
+               f"run {record.run_id}: trained {section.base_model} for {section.steps} steps "
+               f"({section.samples_per_s:.1f} samples/s); validation macro-F1 {val['macro_f1'] if val else '-'}, "
+               f"test macro-F1 {test['macro_f1']} (n={test['n']}); model in {store.artifact(record.run_id, section.model_artifact)}")

