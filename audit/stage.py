@@ -18,11 +18,12 @@ import pandas as pd
 from audit.core.config import DataConfig, ProjectConfig
 from audit.core.console import info, warn
 from audit.core.data import LABEL, ROW_ID, TEXT, ValidatedTable, read_table, validate_table
+from audit.core.engine import predict_proba_ray
 from audit.core.errors import BadInputError
 from audit.core.io import atomic_path, atomic_write_text
 from audit.core.model_io import LoadedClassifier, load_classifier, predict_proba
 from audit.fairness import CONSTRAINTS, fairness_section, mitigate_threshold, resolve_outcomes
-from audit.record import FairnessSection, RunRecord, fingerprint
+from audit.record import Execution, FairnessSection, RunRecord, fingerprint
 from audit.record.store import RunStore, finish_stage
 
 __all__ = ["PREDICTIONS_FILE", "THRESHOLDS_FILE", "SPLITS_FILE", "HeldOut", "PreparedAudit", "text_fingerprints",
@@ -230,7 +231,14 @@ def run_audit(project: ProjectConfig, store: RunStore, record: RunRecord, prepar
             warn(message)
             record.notice("fairness", "train_overlap", message)
 
-    proba = predict_proba(classifier, frame[TEXT].tolist(), batch_size=batch_size, max_length=project.model.max_length)
+    texts = frame[TEXT].tolist()
+    execution = None
+    if project.engine.kind == "ray" and texts:
+        proba, workers = predict_proba_ray(classifier.path, texts, project.engine, batch_size=batch_size,
+                                           max_length=project.model.max_length)
+        execution = Execution(engine="ray", workers=workers, shards=-(-len(texts) // project.engine.shard_rows))
+    else:
+        proba = predict_proba(classifier, texts, batch_size=batch_size, max_length=project.model.max_length)
     y_pred = proba.argmax(axis=1)
     index = {label: i for i, label in enumerate(labels)}
     y_true = frame[LABEL].map(index).to_numpy()
@@ -241,6 +249,7 @@ def run_audit(project: ProjectConfig, store: RunStore, record: RunRecord, prepar
                                config=project.fairness, proba=proba, unknown_group=project.data.unknown_group,
                                predictions_artifact=PREDICTIONS_FILE, unknown_counts=held.table.unknown_counts,
                                overlap_with_training=overlap)
+    section.execution = execution
     if mitigate == "threshold":
         result, payload = mitigate_threshold(proba=proba, y_true=y_true, y_pred=y_pred, labels=labels,
                                              sensitive=frame[mitigate_by or sensitive], config=project.fairness,

@@ -11,13 +11,16 @@ from audit.core.config import ProjectConfig, load_config
 from audit.core.errors import BadInputError
 from audit.record.store import RunStore
 
-__all__ = ["ConfigOpt", "SetOpt", "RunOpt", "RunsRootOpt", "DbUrlOpt", "open_project", "open_store", "output",
+__all__ = ["ConfigOpt", "SetOpt", "RunOpt", "RunsRootOpt", "DbUrlOpt", "EngineOpt", "RayAddressOpt", "engine_overrides", "open_project", "open_store", "output",
            "json_mode", "require"]
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Project config (govaudit.yaml).")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a config key: --set train.epochs=1 (repeatable).")]
 RunOpt = Annotated[str | None, typer.Option("--run", help="Add this stage to an existing run instead of starting a new one.")]
 RunsRootOpt = Annotated[Path | None, typer.Option("--runs-root", help="Run store folder (default: runs.root in the config, else ./runs).")]
+EngineOpt = Annotated[str | None, typer.Option("--engine", help="Where heavy loops run: local or ray (engine.kind).")]
+RayAddressOpt = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster address (engine.address); "
+                                                                         "implies --engine ray.")]
 DbUrlOpt = Annotated[str | None, typer.Option("--db-url", help="SQLAlchemy URL of the run index (e.g. postgresql://...).")]
 
 _state: dict[str, bool] = {"json": False}
@@ -51,3 +54,13 @@ def output(payload: dict[str, Any], human: str) -> None:
 def require(condition: bool, message: str, **kwargs: Any) -> None:
     if not condition:
         raise BadInputError(message, **kwargs)
+
+
+def engine_overrides(overrides: list[str] | None, engine: str | None, ray_address: str | None) -> list[str]:
+    """`--set` overrides plus those implied by --engine / --ray-address (the options win)."""
+    extra = list(overrides or [])
+    if ray_address:
+        extra += ["engine.kind=ray", f"engine.address={ray_address}"]
+    if engine:
+        extra.append(f"engine.kind={engine}")
+    return extra

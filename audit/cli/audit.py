@@ -8,7 +8,18 @@ import typer
 
 from audit.record.store import begin_run
 
-from ._options import ConfigOpt, DbUrlOpt, RunOpt, RunsRootOpt, SetOpt, open_project, output
+from ._options import (
+    ConfigOpt,
+    DbUrlOpt,
+    EngineOpt,
+    RayAddressOpt,
+    RunOpt,
+    RunsRootOpt,
+    SetOpt,
+    engine_overrides,
+    open_project,
+    output,
+)
 
 __all__ = ["register"]
 
@@ -21,6 +32,8 @@ def register(app: typer.Typer) -> None:
         run: RunOpt = None,
         runs_root: RunsRootOpt = None,
         db_url: DbUrlOpt = None,
+        engine: EngineOpt = None,
+        ray_address: RayAddressOpt = None,
         model: Annotated[Path | None, typer.Option("--model", help="Model directory (default: the run's trained model).")] = None,
         data: Annotated[Path | None, typer.Option("--data", help="Held-out table read with the config's column mapping "
                                                                  "(default: the run's test split, else data.eval).")] = None,
@@ -38,7 +51,7 @@ def register(app: typer.Typer) -> None:
         Exit 0 ok (warnings on stderr and in the record), 2 bad input (missing sensitive column, labels unseen by
         the model, unknown favorable label, no model or data).
         """
-        project, store = open_project(config, set_, runs_root, db_url)
+        project, store = open_project(config, engine_overrides(set_, engine, ray_address), runs_root, db_url)
         from audit.core.errors import BadInputError
         from audit.stage import check_mitigation, prepare_audit, run_audit
 

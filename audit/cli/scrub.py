@@ -6,7 +6,18 @@ from typing import Annotated
 
 import typer
 
-from ._options import ConfigOpt, DbUrlOpt, RunOpt, RunsRootOpt, SetOpt, open_project, output
+from ._options import (
+    ConfigOpt,
+    DbUrlOpt,
+    EngineOpt,
+    RayAddressOpt,
+    RunOpt,
+    RunsRootOpt,
+    SetOpt,
+    engine_overrides,
+    open_project,
+    output,
+)
 
 __all__ = ["register"]
 
@@ -19,6 +30,8 @@ def register(app: typer.Typer) -> None:
         run: RunOpt = None,
         runs_root: RunsRootOpt = None,
         db_url: DbUrlOpt = None,
+        engine: EngineOpt = None,
+        ray_address: RayAddressOpt = None,
         input_path: Annotated[Path | None, typer.Option("--input", help="Scrub this file (role train) instead of data.train/eval.")] = None,
         output_path: Annotated[Path | None, typer.Option("--output", help="Also copy the scrubbed train table to this .parquet path.")] = None,
     ) -> None:
@@ -27,7 +40,7 @@ def register(app: typer.Typer) -> None:
         Exit 0 ok, 1 the residual check still found PII (run marked failed, scrubbed files deleted), 2 bad input
         (nothing written).
         """
-        project, store = open_project(config, set_, runs_root, db_url)
+        project, store = open_project(config, engine_overrides(set_, engine, ray_address), runs_root, db_url)
         from finetune.scrub import run_scrub_stage
 
         record = run_scrub_stage(project, store, run_id=run, input_path=input_path, output_path=output_path)

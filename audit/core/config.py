@@ -25,10 +25,13 @@ __all__ = [
     "CounterfactualConfig",
     "AttributionConfig",
     "RunsConfig",
+    "EngineConfig",
     "ProjectConfig",
     "load_config",
     "config_from_mapping",
     "config_json_schema",
+    "yaml_node_at",
+    "unknown_key_node",
 ]
 
 CONFIG_VERSION = 1
@@ -219,6 +222,20 @@ class RunsConfig(_Strict):
     database_url: str | None = Field(None, description="SQLAlchemy URL of the run index; default sqlite in the root.")
 
 
+class EngineConfig(_Strict):
+    kind: Literal["local", "ray"] = Field("local", description="Where the heavy loops (scrub, predict) run: this "
+                                          "process and its workers, or Ray actors (docs/scale.md).")
+    address: str | None = Field(None, description="Ray cluster address (e.g. 'ray://head:10001' or 'auto'); a local "
+                                                   "Ray is started for the command if unset.")
+    num_cpus: int | None = Field(None, ge=1, description="CPUs of the local Ray started when `address` is unset.")
+    workers: int | None = Field(None, ge=1, description="Ray actors per loop; default: one per CPU Ray reports.")
+    cpus_per_worker: float = Field(1.0, gt=0, description="CPUs Ray reserves for each actor.")
+    gpus_per_worker: float = Field(0.0, ge=0, description="GPUs Ray reserves for each predict actor (0: CPU).")
+    shard_rows: int = Field(2000, ge=1, description="Rows per shard sent to an actor (predict; scrub uses "
+                                                    "scrub.chunk_rows so its shards equal the local chunks).")
+    resume: bool = Field(True, description="Reuse shards finished by an interrupted run of the same input and config.")
+
+
 class ProjectConfig(_Strict):
     version: Literal[1] = CONFIG_VERSION
     name: str = "govaudit-project"
@@ -235,6 +252,7 @@ class ProjectConfig(_Strict):
     attribution: AttributionConfig = Field(default_factory=AttributionConfig)
     policy: Path | None = Field(None, description="Policy file; the shipped default policy if absent.")
     runs: RunsConfig = Field(default_factory=RunsConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
 
     def resolve_paths(self, base: Path) -> "ProjectConfig":
         """Return a copy whose relative paths are anchored at `base` (the config file's folder)."""

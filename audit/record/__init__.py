@@ -19,7 +19,7 @@ from pydantic import Field, ValidationError
 
 from audit.core.errors import BadInputError
 
-from ._common import ClassificationMetrics, ClassMetrics, DataFingerprint, Estimate, Notice, Record
+from ._common import ClassificationMetrics, ClassMetrics, DataFingerprint, Estimate, Execution, Notice, Record
 from ._fairness import FairnessSection, GroupingResult, GroupResult, MitigationResult
 from ._fingerprint import fingerprint
 from ._policy import CheckResult, PolicySection
@@ -37,6 +37,7 @@ from ._train import CurvePoint, TrainingWaiver, TrainSection
 
 __all__ = [
     "SCHEMA_VERSION", "RunRecord", "ToolInfo", "Estimate", "DataFingerprint", "ClassMetrics", "ClassificationMetrics",
+    "Execution",
     "Notice", "ScrubSection", "ScrubTable", "ResidualCheck", "TrainSection", "TrainingWaiver", "CurvePoint", "FairnessSection",
     "GroupingResult", "GroupResult", "MitigationResult", "CounterfactualSection", "FamilyResult", "SwapExample",
     "TermEffect", "AttributionSection", "AttributedExample", "GroupReliance", "PolicySection", "CheckResult", "new_run_id",

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Record", "Estimate", "DataFingerprint", "ClassMetrics", "ClassificationMetrics", "Notice"]
+__all__ = ["Record", "Estimate", "DataFingerprint", "ClassMetrics", "ClassificationMetrics", "Notice",
+           "Execution"]
 
 
 class Record(BaseModel):
@@ -52,3 +53,15 @@ class Notice(Record):
     stage: str
     code: str
     message: str
+
+
+class Execution(Record):
+    """Where a heavy loop ran and how it was split: the lineage of a sharded (Ray) run; absent for local runs."""
+
+    engine: str = Field("local", description="'local' or 'ray'.")
+    workers: int = Field(1, description="Actors that did the work.")
+    shards: int = Field(0, description="Shards the input was cut into, in input order.")
+    shards_reused: int = Field(0, description="Shards taken from an interrupted earlier run of the same input and "
+                                              "settings instead of being computed again.")
+    shard_sha256: list[str] = Field(default_factory=list, description="Per output shard, in order, the SHA-256 of its "
+                                    "normalised table (audit.core.data.table_sha256); the table's own hash covers all.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ._common import ClassificationMetrics, Estimate, Record
+from ._common import ClassificationMetrics, Estimate, Execution, Record
 
 __all__ = ["GroupResult", "GroupingResult", "MitigationResult", "FairnessSection"]
 
@@ -49,6 +49,7 @@ class FairnessSection(Record):
     outcome_kind: str = Field("label", description="'label' or 'score' (scoring rate = share above the sample median).")
     n_rows: int
     predictions_artifact: str
+    execution: Execution | None = Field(None, description="Engine and shards of the predictions (Ray runs).")
     sensitive_features: list[str] = Field(default_factory=list)
     score_threshold: float | None = Field(None, description="outcome_kind 'score': the sample median of P(favorable).")
     overall: ClassificationMetrics | None = None

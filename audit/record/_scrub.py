@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ._common import DataFingerprint, Record
+from ._common import DataFingerprint, Execution, Record
 
 __all__ = ["ResidualCheck", "ScrubTable", "ScrubSection"]
 
@@ -35,6 +35,7 @@ class ScrubTable(Record):
     residual: ResidualCheck | None = None
     wall_time_s: float = 0.0
     texts_per_s: float = 0.0
+    execution: Execution | None = Field(None, description="Engine, shards and per-shard hashes of a Ray run.")
 
 
 class ScrubSection(ScrubTable):

@@ -96,7 +96,8 @@ def _work_spans(batch: list[str]) -> list[list[tuple[str, int, int]]]:
 class Scrubber:
     """Presidio analyzer + anonymizer configured from a ScrubConfig. Use as a context manager (closes the pool)."""
 
-    def __init__(self, config: ScrubConfig) -> None:
+    def __init__(self, config: ScrubConfig, *, shared_key: tuple[bytes, str] | None = None) -> None:
+        """`shared_key` (key, source) overrides the configured pseudonym key: Ray actors share the driver's."""
         from presidio_anonymizer import AnonymizerEngine
 
         self.config = config
@@ -106,10 +107,10 @@ class Scrubber:
             raise BadInputError(f"thresholds for entity type(s) not scrubbed: {unknown}", where="scrub.thresholds",
                                 fix="add them to scrub.entities or remove the threshold")
         self.key_source = "not used"
-        key = None
+        self.key: bytes | None = None
         if config.operator == "pseudonym":
-            key, self.key_source = pseudonym_key(config.pseudonym_key_env)
-        self.operators = build_operators(config, self.spec.entities, key)
+            self.key, self.key_source = shared_key or pseudonym_key(config.pseudonym_key_env)
+        self.operators = build_operators(config, self.spec.entities, self.key)
         self.anonymizer = AnonymizerEngine()
         self._min_threshold = min([config.default_threshold, *config.thresholds.values()])
         self._mask_chars = "Xx*#" + (config.mask_char if config.operator == "mask" else "")

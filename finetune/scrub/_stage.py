@@ -5,19 +5,24 @@ records a failed run (with counts, never values) and deletes the scrubbed files.
 """
 from __future__ import annotations
 
+import contextlib
 import secrets
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audit.core.config import DataSource, ProjectConfig
 from audit.core.errors import BadInputError, ExitCode, GovauditError
 from audit.core.io import atomic_path, replace_dir
-from audit.record import RunRecord, ScrubSection, ScrubTable
+from audit.record import Execution, RunRecord, ScrubSection, ScrubTable
 from audit.record.store import RunStore, begin_run, finish_stage
 
 from ._batch import Scrubber
 from ._engine import engine_versions
 from ._table import scrub_table
+
+if TYPE_CHECKING:
+    from ._ray import RayScrub
 
 __all__ = ["SCRUBBED_DIR", "ResidualCheckFailed", "run_scrub_stage"]
 
@@ -54,6 +59,26 @@ def _section(scrubber: Scrubber, tables: dict[str, ScrubTable]) -> ScrubSection:
     )
 
 
+def _engine(scrubber: Scrubber, project: ProjectConfig, cache_root: Path) -> contextlib.AbstractContextManager:
+    if project.engine.kind == "ray":
+        from ._ray import RayScrub
+
+        return RayScrub(scrubber, project.engine, cache_root)
+    return contextlib.nullcontext()
+
+
+def _scrub_one(scrubber: Scrubber, ray_scrub: RayScrub | None, source: DataSource, text_columns: list[str],
+               out_path: Path, role: str, residual_check: bool) -> ScrubTable:
+    if ray_scrub is None:
+        return scrub_table(scrubber, source, text_columns, out_path, role=role, residual_check=residual_check)
+    execution = Execution()
+    cache = ray_scrub.cache_for(Path(source.path), role, text_columns)
+    runner = ray_scrub.runner(cache, text_columns, where=str(source.path), residual_check=residual_check,
+                              execution=execution)
+    return scrub_table(scrubber, source, text_columns, out_path, role=role, residual_check=residual_check,
+                       runner=runner, execution=execution)
+
+
 def run_scrub_stage(project: ProjectConfig, store: RunStore, *, run_id: str | None = None,
                     input_path: Path | None = None, output_path: Path | None = None) -> RunRecord:
     """Scrub the configured tables, write `scrubbed/<role>.parquet` and `record.scrub`; return the saved record."""
@@ -67,11 +92,13 @@ def run_scrub_stage(project: ProjectConfig, store: RunStore, *, run_id: str | No
     tmp = store.root / f".scrub-{secrets.token_hex(4)}.tmp"
     tmp.mkdir()
     try:
-        with Scrubber(project.scrub) as scrubber:
-            tables = {role: scrub_table(scrubber, source, text_columns, tmp / f"{role}.parquet", role=role,
-                                        residual_check=project.scrub.residual_check)
+        with Scrubber(project.scrub) as scrubber, _engine(scrubber, project, store.root) as ray_scrub:
+            tables = {role: _scrub_one(scrubber, ray_scrub, source, text_columns, tmp / f"{role}.parquet", role,
+                                       project.scrub.residual_check)
                       for role, source in sources.items()}
             section = _section(scrubber, tables)
+            if ray_scrub is not None:
+                ray_scrub.finished()
         failed = {role: t.residual.found for role, t in tables.items() if t.residual and not t.residual.passed}
         record = begin_run(store, project, run_id, "scrub")
         record.inputs = [fp for fp in record.inputs

@@ -153,3 +153,27 @@ def test_labels_unseen_by_the_model_exit_2(project):
     before = _runs(project)
     assert _audit(project, "--model", str(project / "model"), "--data", str(project / "unseen.csv")) == 2
     assert _runs(project) == before
+
+
+def test_audit_on_ray_gives_the_local_predictions_and_numbers(project, local_ray):
+    args = ("--model", str(project / "model"), "--data", str(project / "eval.csv"))
+    store = RunStore(project / "runs")
+
+    def audited(*extra: str):
+        before = {r["run_id"] for r in store.list()}
+        assert _audit(project, *args, *extra) == 0
+        (run_id,) = {r["run_id"] for r in store.list()} - before
+        record = store.load(run_id)
+        return record, pd.read_parquet(store.artifact(run_id, record.fairness.predictions_artifact))
+
+    local, local_pred = audited()
+    on_ray, ray_pred = audited("--engine", "ray", "--set", "engine.shard_rows=50", "--set", "engine.workers=2")
+    columns = ["proba_deny", "proba_approve"]
+    assert np.abs(local_pred[columns].to_numpy() - ray_pred[columns].to_numpy()).max() <= 1e-5
+    assert (local_pred["prediction"] == ray_pred["prediction"]).all()
+    assert ray_pred["row_id"].tolist() == local_pred["row_id"].tolist()
+    assert on_ray.fairness.model_dump(include={"groupings", "overall"}) == local.fairness.model_dump(
+        include={"groupings", "overall"})
+    assert on_ray.fairness.execution.model_dump() == {"engine": "ray", "workers": 2, "shards": 4,
+                                                      "shards_reused": 0, "shard_sha256": []}
+    assert local.fairness.execution is None
