@@ -159,6 +159,9 @@ class TrainConfig(_Strict):
                             "with bf16, CPU with AVX512-BF16/AMX), fp16 on older GPUs, else fp32. Weights stay fp32.")
     seed: int = 13
     min_rows_per_class: int = Field(3, ge=1)
+    processes: int = Field(1, ge=1, le=64, description="Training processes on this machine (torch.distributed: gloo "
+                                                       "on CPU, one GPU each on CUDA); each step's batches are split "
+                                                       "over them, so the effective batch is processes x batch_size.")
 
 
 class FairnessConfig(_Strict):

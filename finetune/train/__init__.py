@@ -30,6 +30,7 @@ from audit.record.store import RunStore
 from ._data import SPLITS_FILE, check_scrubbed, encode, load_training_data, make_splits, write_splits
 from ._loop import FAULT_ENV, FitResult, fit_loop, predict
 from ._model import hash_model_files, load_base_model, resolve_base_model, save_model
+from ._processes import fit_in_processes
 
 __all__ = ["train_run", "fit", "FitOutput", "MODEL_DIR", "SPLITS_FILE", "CHECKPOINT_DIR", "FAULT_ENV",
            "resolve_base_model", "summary", "encode", "predict"]
@@ -76,11 +77,12 @@ def fit(base: str, train_texts: list[str], train_labels: list[str], val_texts: l
     if unknown:
         raise BadInputError(f"labels {unknown[:10]} are not in the label set")
     model, tokenizer = load_base_model(resolve_base_model(base), labels, cfg.seed)
-    result = fit_loop(model, encode(tokenizer, train_texts, max_length), np.array([index[y] for y in train_labels]),
-                      encode(tokenizer, val_texts, max_length), np.array([index[y] for y in val_labels]), labels, cfg,
-                      pad_id=tokenizer.pad_token_id, checkpoint_dir=checkpoint_dir, resume=resume,
-                      compat=dict(compat or {}, labels=labels, max_length=max_length), device=device,
-                      restore_best=restore_best)
+    args = (model, encode(tokenizer, train_texts, max_length), np.array([index[y] for y in train_labels]),
+            encode(tokenizer, val_texts, max_length), np.array([index[y] for y in val_labels]), labels, cfg)
+    kwargs = {"pad_id": tokenizer.pad_token_id, "checkpoint_dir": checkpoint_dir, "resume": resume,
+              "compat": dict(compat or {}, labels=labels, max_length=max_length), "device": device,
+              "restore_best": restore_best}
+    result = fit_in_processes(cfg.processes, *args, **kwargs) if cfg.processes > 1 else fit_loop(*args, **kwargs)
     return FitOutput(model=result.model, tokenizer=tokenizer, labels=labels, result=result)
 
 

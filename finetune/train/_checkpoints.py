@@ -13,7 +13,7 @@ from typing import Any
 from audit.core.errors import BadInputError
 from audit.core.io import atomic_dir
 
-__all__ = ["LoopState", "save_checkpoint", "load_checkpoint", "check_compatible"]
+__all__ = ["LoopState", "save_checkpoint", "load_checkpoint", "check_compatible", "rng_state"]
 
 _STATE, _WEIGHTS, _BEST, _OPTIM, _SCHED, _RNG = ("state.json", "model.safetensors", "best.safetensors", "optimizer.pt",
                                                 "scheduler.pt", "rng.pt")
@@ -38,8 +38,19 @@ class LoopState:
     compat: dict[str, Any] = field(default_factory=dict)
 
 
+def rng_state() -> dict[str, Any]:
+    """This process's torch RNG state (CPU, and every CUDA device if present)."""
+    import torch
+
+    rng = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        rng["cuda"] = torch.cuda.get_rng_state_all()
+    return rng
+
+
 def save_checkpoint(directory: Path, state: LoopState, model: Any, optimizer: Any, scheduler: Any,
-                    best_weights: dict[str, Any] | None) -> None:
+                    best_weights: dict[str, Any] | None, rng_by_rank: list[dict[str, Any]] | None = None) -> None:
+    """Replace `directory` atomically; `rng_by_rank` holds every process's RNG state (several processes)."""
     import torch
     from safetensors.torch import save_file, save_model
 
@@ -49,10 +60,7 @@ def save_checkpoint(directory: Path, state: LoopState, model: Any, optimizer: An
             save_file(best_weights, str(tmp / _BEST))
         torch.save(optimizer.state_dict(), tmp / _OPTIM)
         torch.save(scheduler.state_dict(), tmp / _SCHED)
-        rng = {"cpu": torch.get_rng_state()}
-        if torch.cuda.is_available():
-            rng["cuda"] = torch.cuda.get_rng_state_all()
-        torch.save(rng, tmp / _RNG)
+        torch.save({"ranks": rng_by_rank} if rng_by_rank else rng_state(), tmp / _RNG)
         (tmp / _STATE).write_text(json.dumps(asdict(state), indent=1), encoding="utf-8")
 
 
@@ -75,8 +83,8 @@ def check_compatible(directory: Path, compat: dict[str, Any]) -> LoopState:
     return state
 
 
-def load_checkpoint(directory: Path, model: Any, optimizer: Any, scheduler: Any) -> dict[str, Any] | None:
-    """Restore tensors in place; returns the best weights so far (or None)."""
+def load_checkpoint(directory: Path, model: Any, optimizer: Any, scheduler: Any, rank: int = 0) -> dict[str, Any] | None:
+    """Restore tensors in place (the RNG state of process `rank`); returns the best weights so far (or None)."""
     import torch
     from safetensors.torch import load_file, load_model
 
@@ -84,6 +92,7 @@ def load_checkpoint(directory: Path, model: Any, optimizer: Any, scheduler: Any)
     optimizer.load_state_dict(torch.load(directory / _OPTIM, weights_only=True))
     scheduler.load_state_dict(torch.load(directory / _SCHED, weights_only=True))
     rng = torch.load(directory / _RNG, weights_only=True)
+    rng = rng["ranks"][rank] if "ranks" in rng else rng
     torch.set_rng_state(rng["cpu"])
     if "cuda" in rng and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(rng["cuda"])

