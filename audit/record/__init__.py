@@ -22,6 +22,7 @@ from audit.core.errors import BadInputError
 from ._common import ClassificationMetrics, ClassMetrics, DataFingerprint, Estimate, Notice, Record
 from ._fairness import FairnessSection, GroupingResult, GroupResult, MitigationResult
 from ._fingerprint import fingerprint
+from ._monitoring import GroupPoint, LogFingerprint, MonitorAlert, MonitoringSection, MonitorWindow, WindowCheck
 from ._policy import CheckResult, PolicySection
 from ._probes import (
     AttributedExample,
@@ -39,7 +40,8 @@ __all__ = [
     "SCHEMA_VERSION", "RunRecord", "ToolInfo", "Estimate", "DataFingerprint", "ClassMetrics", "ClassificationMetrics",
     "Notice", "ScrubSection", "ScrubTable", "ResidualCheck", "TrainSection", "TrainingWaiver", "CurvePoint", "FairnessSection",
     "GroupingResult", "GroupResult", "MitigationResult", "CounterfactualSection", "FamilyResult", "SwapExample",
-    "TermEffect", "AttributionSection", "AttributedExample", "GroupReliance", "PolicySection", "CheckResult", "new_run_id",
+    "TermEffect", "AttributionSection", "AttributedExample", "GroupReliance", "PolicySection", "CheckResult", "MonitoringSection", "MonitorWindow", "MonitorAlert", "WindowCheck", "GroupPoint",
+    "LogFingerprint", "new_run_id",
     "validate_run_id", "record_from_json", "tool_info", "utc_now", "fingerprint",
 ]
 
@@ -106,6 +108,7 @@ class RunRecord(Record):
     counterfactual: CounterfactualSection | None = None
     attribution: AttributionSection | None = None
     policy: PolicySection | None = None
+    monitoring: MonitoringSection | None = None
     notices: list[Notice] = Field(default_factory=list)
 
     def notice(self, stage: str, code: str, message: str) -> None:
