@@ -18,12 +18,12 @@ from ._monitor import Ingested, monitoring_section, reference_stats, update_wind
 from ._outputs import junit_xml, markdown_summary, summary_lines
 from ._policy import LoadedMonitorPolicy, MonitorPolicy, load_monitor_policy, monitor_policy_from_text
 from ._stats import GroupCounts, TextCounts, WindowStats
-from ._store import MONITOR_DIR, REFERENCE_FILE, WINDOWS_FILE, Reference, load_reference, save_reference
+from ._store import MONITOR_DIR, REFERENCE_FILE, WINDOWS_FILE, Reference, load_reference, save_reference, save_state
 from ._windows import WindowSpec, parse_window
 
 __all__ = [
     "parse_window", "WindowSpec", "LogSchema", "TextDescriber", "Tokenize", "PiiDetector", "dominant_script",
-    "update_windows", "Ingested", "reference_stats", "Reference", "load_reference", "save_reference",
+    "update_windows", "Ingested", "reference_stats", "Reference", "load_reference", "save_reference", "save_state",
     "monitoring_section", "evaluate_windows", "Window", "MonitorPolicy", "LoadedMonitorPolicy", "load_monitor_policy",
     "monitor_policy_from_text", "summary_lines", "junit_xml", "markdown_summary", "GroupCounts", "TextCounts",
     "WindowStats", "MONITOR_DIR", "WINDOWS_FILE", "REFERENCE_FILE", "psi", "chi_square_p", "binned_ks", "wilson",
