@@ -92,7 +92,7 @@ def main() -> None:
         worker(Path(args.worker[0]), args.worker[1])
         return
     pin = ["taskset", "-c", "0,1"] if shutil.which("taskset") and (os.cpu_count() or 1) >= 2 else []
-    print(f"| rows | format | windows | ingest s | total s | rows/s | peak RSS MB | alerts |\n|---|---|---|---|---|---|---|---|")
+    print("| rows | format | windows | ingest s | total s | rows/s | peak RSS MB | alerts |\n|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for rows in args.rows:
             for fmt in args.formats:
