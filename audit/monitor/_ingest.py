@@ -16,7 +16,7 @@ from ._descriptors import TextDescriber
 from ._stats import SCORE_BINS, GroupCounts, WindowStats
 from ._windows import WindowSpec
 
-__all__ = ["LogSchema", "ingest_log", "score_histogram", "label_codes"]
+__all__ = ["LogSchema", "ingest_log", "score_histogram", "label_codes", "group_codes"]
 
 
 @dataclass
@@ -33,17 +33,35 @@ class LogSchema:
         return [f"{self.mapping.proba_prefix}{label}" for label in self.labels]
 
 
+def _factorize(values: pd.Series) -> tuple[np.ndarray, list[str | None]]:
+    """Codes per row and the distinct values stripped (None for missing or empty): string work once per value."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    cleaned = [str(u).strip() or None for u in uniques]
+    return codes, cleaned
+
+
 def label_codes(values: pd.Series, labels: list[str], *, where: str, column: str, allow_missing: bool) -> np.ndarray:
     """Label index per row (-1 where missing and allowed); unknown labels are bad input (values are not shown)."""
-    text = values.astype("string").str.strip()
-    missing = text.isna() | (text == "")
-    codes = pd.Index(labels).get_indexer(text.mask(missing).astype(object)).astype(np.int64)
-    unknown = (codes < 0) & ~missing.to_numpy()
-    if unknown.any() or (missing.any() and not allow_missing):
-        row = int(np.flatnonzero(unknown | (missing.to_numpy() & (not allow_missing)))[0])
+    codes, uniques = _factorize(values)
+    index = {label: i for i, label in enumerate(labels)}
+    lookup = np.array([index.get(u, -2) if u is not None else -1 for u in uniques] + [-1], np.int64)
+    out = lookup[codes]  # code -1 (missing) picks the trailing -1
+    bad = (out == -2) | ((out == -1) & (not allow_missing))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
         raise BadInputError(f"column {column!r} holds a value that is not a model label (first at chunk row {row + 1})",
                             where=where, fix=f"log labels must be one of {labels}")
-    return codes
+    return out
+
+
+def group_codes(values: pd.Series, unknown: str) -> tuple[np.ndarray, list[str]]:
+    """Group index per row and the group names (missing or empty values -> the unknown group)."""
+    codes, uniques = _factorize(values)
+    names = sorted({u if u is not None else unknown for u in uniques} | ({unknown} if (codes < 0).any() else set()))
+    position = {name: i for i, name in enumerate(names)}
+    lookup = np.array([position[u if u is not None else unknown] for u in uniques]
+                      + [position.get(unknown, 0)], np.int64)
+    return lookup[codes], names
 
 
 def score_histogram(top: np.ndarray) -> np.ndarray:
@@ -82,17 +100,16 @@ def _window_index(chunk: pd.DataFrame, schema: LogSchema, spec: WindowSpec, offs
 
 
 def _chunk_stats(part: pd.DataFrame, pred: np.ndarray, truth: np.ndarray, top: np.ndarray | None,
-                 ns: np.ndarray | None, schema: LogSchema, describer: TextDescriber | None) -> WindowStats:
+                 ns: np.ndarray | None, schema: LogSchema, describer: TextDescriber | None,
+                 groups_of: dict[str, tuple[np.ndarray, list[str]]]) -> WindowStats:
     k = len(schema.labels)
     labeled = truth >= 0
     confusion = np.bincount(truth[labeled] * k + pred[labeled], minlength=k * k).reshape(k, k)
     selected = np.isin(pred, schema.favorable)
     actual = np.isin(truth, schema.favorable)
     groups = {}
-    for feature, column in schema.sensitive.items():
-        values = part[column].astype("string").str.strip()
-        values = values.mask(values.isna() | (values == ""), schema.unknown_group).to_numpy(dtype=str)
-        groups[feature] = GroupCounts.from_rows(values, selected, labeled, actual)
+    for feature, (codes, names) in groups_of.items():
+        groups[feature] = GroupCounts.from_codes(codes, names, selected, labeled, actual)
     text = None
     if describer is not None:
         texts = part[schema.mapping.text_column].astype("string").fillna("").tolist()
@@ -101,7 +118,7 @@ def _chunk_stats(part: pd.DataFrame, pred: np.ndarray, truth: np.ndarray, top: n
     first = last = None
     if ns is not None:
         first, last = (pd.Timestamp(int(v), tz="UTC").isoformat() for v in (ns.min(), ns.max()))
-    return WindowStats(k, len(part), first, last, np.bincount(pred, minlength=k),
+    return WindowStats(k, len(pred), first, last, np.bincount(pred, minlength=k),
                        None if top is None else score_histogram(top), confusion, text, groups)
 
 
@@ -130,14 +147,19 @@ def ingest_log(path: Path, schema: LogSchema, spec: WindowSpec, *, row_offset: i
                  if schema.mapping.label_column else np.full(len(chunk), -1, np.int64))
         top = None
         if has_proba:
-            proba = chunk[schema.proba_columns()].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+            try:
+                proba = chunk[schema.proba_columns()].to_numpy(dtype=np.float64)
+            except (TypeError, ValueError):
+                proba = np.full((1, 1), np.nan)
             if np.isnan(proba).any() or (proba < 0).any() or (proba > 1).any():
                 raise BadInputError("probability columns hold missing or out-of-range values", where=where,
                                     fix="probabilities must be numbers in [0, 1]")
             top = proba.max(axis=1)
+        groups_of = {f: group_codes(chunk[c], schema.unknown_group) for f, c in schema.sensitive.items()}
         for window in np.unique(index):
             mask = index == window
-            part = chunk[mask]
+            part = chunk[mask] if describer is not None else chunk.iloc[:0]
             yield int(window), _chunk_stats(part, pred[mask], truth[mask], None if top is None else top[mask],
-                                            None if ns is None else ns[mask], schema, describer)
+                                            None if ns is None else ns[mask], schema, describer,
+                                            {f: (codes[mask], names) for f, (codes, names) in groups_of.items()})
         offset += len(chunk)

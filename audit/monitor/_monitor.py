@@ -15,7 +15,7 @@ from audit.record import LogFingerprint, MonitoringSection, utc_now
 
 from ._descriptors import TextDescriber
 from ._evaluate import Window, evaluate_windows
-from ._ingest import LogSchema, _chunk_stats, ingest_log, label_codes
+from ._ingest import LogSchema, _chunk_stats, group_codes, ingest_log, label_codes
 from ._policy import LoadedMonitorPolicy
 from ._stats import WindowStats
 from ._store import WINDOWS_FILE, Reference, WindowState, load_state, save_state
@@ -35,7 +35,8 @@ def reference_stats(predictions: pd.DataFrame, schema: LogSchema, *, texts: Sequ
     truth = label_codes(predictions["label"], schema.labels, where=where, column="label", allow_missing=True)
     probas = ref_schema.proba_columns()
     top = predictions[probas].to_numpy(np.float64).max(axis=1) if all(c in predictions for c in probas) else None
-    stats = _chunk_stats(predictions, pred, truth, top, None, ref_schema, None)
+    groups = {f: group_codes(predictions[c], schema.unknown_group) for f, c in ref_schema.sensitive.items()}
+    stats = _chunk_stats(predictions, pred, truth, top, None, ref_schema, None, groups)
     if texts is not None and describer is not None:
         stats.text = describer.describe(list(texts))
     return stats

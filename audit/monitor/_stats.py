@@ -30,6 +30,15 @@ class GroupCounts:
         table = np.stack([np.bincount(inverse, weights=c.astype(np.int64), minlength=len(names)) for c in columns], 1)
         return cls({str(name): table[i].astype(np.int64) for i, name in enumerate(names)})
 
+    @classmethod
+    def from_codes(cls, codes: np.ndarray, names: list[str], selected: np.ndarray, labeled: np.ndarray,
+                   actual: np.ndarray) -> "GroupCounts":
+        """Like `from_rows` with rows already coded as indices into `names`; groups without rows are left out."""
+        columns = (np.ones_like(selected), selected, labeled, labeled & actual, labeled & actual & selected,
+                   labeled & ~actual & selected)
+        table = np.stack([np.bincount(codes, weights=c.astype(np.int64), minlength=len(names)) for c in columns], 1)
+        return cls({name: table[i].astype(np.int64) for i, name in enumerate(names) if table[i, 0] > 0})
+
     def merge(self, other: "GroupCounts") -> "GroupCounts":
         out = {g: c.copy() for g, c in self.counts.items()}
         for group, counts in other.counts.items():
