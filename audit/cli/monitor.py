@@ -99,6 +99,29 @@ def _describer(store, record, project, pii):
     return describer, held_texts
 
 
+def _encoder(store, record, max_length: int, device: str | None) -> Callable[[list[str]], object]:
+    """The run model's own encoder: the mean of its last hidden states over the (non-padding) tokens."""
+    import numpy as np
+    import torch
+
+    from audit.core.model_io import load_classifier
+
+    classifier = load_classifier(store.artifact(record.run_id, record.train.model_artifact), device)
+
+    def embed(texts: list[str]):
+        out = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), 64):
+                enc = classifier.tokenizer(texts[start:start + 64], padding=True, truncation=True,
+                                           max_length=max_length, return_tensors="pt").to(classifier.device)
+                hidden = classifier.model.base_model(**enc).last_hidden_state.float()
+                mask = enc["attention_mask"].unsqueeze(-1).float()
+                out.append(((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, 1), np.float32)
+
+    return embed
+
+
 def _child(store, parent):
     from audit.record import RunRecord
 
@@ -111,14 +134,14 @@ def _child(store, parent):
 
 
 def monitor_run(store, run_id: str, logs: list[Path], *, window: str | None = None, policy: str | None = None,
-                config: Path | None = None, pii: bool = True):
+                config: Path | None = None, pii: bool = True, embeddings: int = 0, device: str | None = None):
     """Ingest `logs` into the child run's windows and judge them; returns (child record, exit code)."""
     import pandas as pd
 
     from audit.core.config import config_from_mapping, load_config
     from audit.core.io import sha256_file
     from audit.fairness import resolve_outcomes
-    from audit.monitor import (REFERENCE_FILE, LogSchema, Reference, load_monitor_policy, load_reference,
+    from audit.monitor import (REFERENCE_FILE, load_sample, sample_path, save_sample, LogSchema, Reference, load_monitor_policy, load_reference,
                                monitoring_section, parse_window, reference_stats, save_reference, save_state,
                                update_windows)
     from audit.record.store import finish_stage
@@ -157,11 +180,26 @@ def monitor_run(store, run_id: str, logs: list[Path], *, window: str | None = No
             texts = held_texts if describer is not None else None
             reference = Reference(reference_stats(predictions, schema, texts=texts, describer=describer), source_sha,
                                   None, len(texts or []))
-        ingested = update_windows(child_dir, logs, schema, spec, describer=describer, save=False)
-    section = monitoring_section(ingested, reference, spec, schema, loaded)
+        embed = ref_embeddings = None
+        if embeddings:
+            if describer is None:
+                raise BadInputError("--embeddings needs the log text", where="monitor.text_column",
+                                    fix="map monitor.text_column, or drop --embeddings")
+            embed = _encoder(store, parent, project.model.max_length, device)
+            ref_embeddings = load_sample(sample_path(child_dir, "reference"))
+            if ref_embeddings is None:
+                ref_embeddings = embed(held_texts[:embeddings])
+        ingested = update_windows(child_dir, logs, schema, spec, describer=describer, embed=embed,
+                                  embed_sample=embeddings, save=False)
+    section = monitoring_section(ingested, reference, spec, schema, loaded, run_dir=child_dir,
+                                 reference_embeddings=ref_embeddings)
     if not store.exists(child.run_id):
         store.create(child)
     save_reference(child_dir / REFERENCE_FILE, reference)
+    if ref_embeddings is not None:
+        save_sample(sample_path(child_dir, "reference"), ref_embeddings)
+    for index, sample in ingested.samples.items():
+        save_sample(sample_path(child_dir, index), sample)
     if ingested.new_logs:
         save_state(child_dir / section.stats_artifact, ingested.state)
     child.monitoring = section
@@ -181,6 +219,10 @@ def register(app: typer.Typer) -> None:
         config: Annotated[Path | None, typer.Option("--config", "-c", help="Config with the monitor: column mapping "
                                                                            "(default: the run's own config).")] = None,
         no_pii: Annotated[bool, typer.Option("--no-pii", help="Skip the PII-rate scan of logged texts.")] = False,
+        embeddings: Annotated[int, typer.Option("--embeddings", min=0, help="Embed the first N texts of each window "
+                                                                            "with the model's encoder for the MMD "
+                                                                            "drift test (0: off).")] = 0,
+        device: Annotated[str | None, typer.Option("--device", help="--embeddings: cpu or cuda.")] = None,
         runs_root: RunsRootOpt = None,
         db_url: DbUrlOpt = None,
         junit: OutOpt = None,
@@ -195,7 +237,8 @@ def register(app: typer.Typer) -> None:
         from audit.monitor import junit_xml, markdown_summary, summary_lines
 
         store = open_store(runs_root, db_url)
-        child, code = monitor_run(store, run, list(log), window=window, policy=policy, config=config, pii=not no_pii)
+        child, code = monitor_run(store, run, list(log), window=window, policy=policy, config=config, pii=not no_pii,
+                                  embeddings=embeddings, device=device)
         section = child.monitoring
         payload = {"run_id": child.run_id, "parent_run_id": run, "exit_code": code,
                    **json.loads(section.model_dump_json(exclude={"windows"})),

@@ -123,8 +123,10 @@ def _chunk_stats(part: pd.DataFrame, pred: np.ndarray, truth: np.ndarray, top: n
 
 
 def ingest_log(path: Path, schema: LogSchema, spec: WindowSpec, *, row_offset: int = 0,
-               describer: TextDescriber | None = None) -> Iterator[tuple[int, WindowStats]]:
-    """Yield (window index, statistics of this chunk's rows in it); callers merge the pieces per window."""
+               describer: TextDescriber | None = None,
+               keep_texts: int = 0) -> Iterator[tuple[int, WindowStats, list[str]]]:
+    """Yield (window index, statistics of this chunk's rows in it, its first `keep_texts` texts for the caller to
+    embed and drop); callers merge the pieces per window."""
     where = str(path)
     columns: list[str] | None = None
     has_proba = False
@@ -159,7 +161,9 @@ def ingest_log(path: Path, schema: LogSchema, spec: WindowSpec, *, row_offset: i
         for window in np.unique(index):
             mask = index == window
             part = chunk[mask] if describer is not None else chunk.iloc[:0]
+            texts = (part[schema.mapping.text_column].astype("string").fillna("").head(keep_texts).tolist()
+                     if keep_texts and describer is not None else [])
             yield int(window), _chunk_stats(part, pred[mask], truth[mask], None if top is None else top[mask],
                                             None if ns is None else ns[mask], schema, describer,
-                                            {f: (codes[mask], names) for f, (codes, names) in groups_of.items()})
+                                            {f: (codes[mask], names) for f, (codes, names) in groups_of.items()}), texts
         offset += len(chunk)

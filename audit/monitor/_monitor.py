@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +14,7 @@ from audit.core.io import sha256_file
 from audit.record import LogFingerprint, MonitoringSection, utc_now
 
 from ._descriptors import TextDescriber
+from ._embeddings import Embed, embedding_drift, load_sample, sample_path
 from ._evaluate import Window, evaluate_windows
 from ._ingest import LogSchema, _chunk_stats, group_codes, ingest_log, label_codes
 from ._policy import LoadedMonitorPolicy
@@ -48,16 +49,21 @@ class Ingested:
     touched: set[int]
     new_logs: list[LogFingerprint]
     skipped: list[str]
+    samples: dict[int, np.ndarray] = field(default_factory=dict)  # window -> embeddings changed by this call
 
 
 def update_windows(run_dir: Path, logs: Sequence[Path], schema: LogSchema, spec: WindowSpec, *,
-                   describer: TextDescriber | None = None, save: bool = True) -> Ingested:
-    """Merge every log not ingested before (by file SHA-256) into the window statistics; one atomic write at the end."""
+                   describer: TextDescriber | None = None, embed: Embed | None = None, embed_sample: int = 0,
+                   save: bool = True) -> Ingested:
+    """Merge every log not ingested before (by file SHA-256) into the window statistics; one atomic write at the end.
+    With `embed`, each window keeps the embeddings of its first `embed_sample` texts (returned in `samples`)."""
     path = run_dir / WINDOWS_FILE
     state = load_state(path, spec.text)
     done = {log.file_sha256 for log in state.logs}
     touched: set[int] = set()
     new_logs, skipped = [], []
+    samples: dict[int, np.ndarray] = {}
+    keep = embed_sample if embed is not None else 0
     for log in logs:
         if not Path(log).is_file():
             raise BadInputError(f"log file not found: {log}", where="--log", fix="pass existing CSV/JSONL/Parquet logs")
@@ -66,9 +72,18 @@ def update_windows(run_dir: Path, logs: Sequence[Path], schema: LogSchema, spec:
             skipped.append(Path(log).name)
             continue
         rows = 0
-        for index, piece in ingest_log(Path(log), schema, spec, row_offset=state.rows_ingested + rows,
-                                       describer=describer):
+        for index, piece, texts in ingest_log(Path(log), schema, spec, row_offset=state.rows_ingested + rows,
+                                              describer=describer, keep_texts=keep):
             state.windows[index] = state.windows[index].merge(piece) if index in state.windows else piece
+            if texts:
+                have = samples.get(index)
+                if have is None:
+                    have = load_sample(sample_path(run_dir, index))
+                room = keep - (0 if have is None else len(have))
+                if room > 0:
+                    new = np.asarray(embed(texts[:room]), np.float32)
+                    samples[index] = new if have is None else np.vstack([have.astype(np.float32), new])
+                del texts
             touched.add(index)
             rows += piece.n
         state.rows_ingested += rows
@@ -78,15 +93,24 @@ def update_windows(run_dir: Path, logs: Sequence[Path], schema: LogSchema, spec:
         done.add(digest)
     if save and new_logs:
         save_state(path, state)
-    return Ingested(state, touched, new_logs, skipped)
+    return Ingested(state, touched, new_logs, skipped, samples)
 
 
 def monitoring_section(ingested: Ingested, reference: Reference, spec: WindowSpec, schema: LogSchema,
-                       loaded: LoadedMonitorPolicy) -> MonitoringSection:
+                       loaded: LoadedMonitorPolicy, *, run_dir: Path | None = None,
+                       reference_embeddings: np.ndarray | None = None) -> MonitoringSection:
+    """Judge every window; with `reference_embeddings`, windows with embeddings (this call's, else stored under
+    `run_dir`) also get the MMD embedding-drift test."""
     windows = []
     for index, stats in sorted(ingested.state.windows.items()):
         start, end = spec.bounds(index)
-        windows.append(Window(index, spec.key(index), start, end, stats))
+        drift = None
+        if reference_embeddings is not None:
+            sample = ingested.samples.get(index)
+            if sample is None and run_dir is not None:
+                sample = load_sample(sample_path(run_dir, index))
+            drift = embedding_drift(reference_embeddings, sample, seed=index)
+        windows.append(Window(index, spec.key(index), start, end, stats, drift))
     touched = {spec.key(i) for i in ingested.touched}
     results, alerts = evaluate_windows(windows, reference.stats, loaded.policy, schema.labels, touched=touched,
                                        unknown_group=schema.unknown_group)

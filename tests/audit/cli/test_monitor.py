@@ -120,3 +120,18 @@ def test_bad_input_exits_2_and_writes_nothing(project, tmp_path, args):
                  "--runs-root", str(runs), *extra, *(str(project / a) if a.endswith((".csv", ".yaml")) else a
                                                      for a in args)])
     assert code == 2 and not (runs / "prod-run.monitor").exists()
+
+
+def test_embedding_drift_option_stores_embeddings_not_text(project, tmp_path):
+    runs = tmp_path / "runs"
+    shutil.copytree(project / "runs", runs, ignore=shutil.ignore_patterns("prod-run.monitor"))
+    code = main(["--quiet", "monitor", "--run", "prod-run", "--config", str(project / "govaudit.yaml"),
+                 "--runs-root", str(runs), "--log", str(_log(project, "emb.csv", days=2)), "--embeddings", "40",
+                 "--device", "cpu"])
+    assert code == 0
+    section = RunStore(runs).load("prod-run.monitor").monitoring
+    assert all(0 < w.metrics["embedding_p"] <= 1 for w in section.windows)
+    assert any(c.id == "embedding_drift" and c.status == "pass" for c in section.windows[0].checks)
+    stored = sorted(p.name for p in (runs / "prod-run.monitor" / "monitoring" / "embeddings").iterdir())
+    assert len(stored) == 3 and "reference.npy" in stored  # one sample per window (2 days) + the reference
+    assert np.load(runs / "prod-run.monitor" / "monitoring" / "embeddings" / "reference.npy").shape[0] == 40
