@@ -1,6 +1,6 @@
 """Replay the bundled CFPB complaints as production traffic: train on January-April 2023, log May-August.
 
-    .venv/bin/python examples/monitoring/replay_cfpb.py [--skip-train RUN]
+    .venv/bin/python examples/monitoring/replay_cfpb.py [--skip-train RUN] [--set KEY=VALUE ...]
 
 1. Writes work/train_months.csv (complaints received Jan-Apr) and trains + audits a run on it (`govaudit scrub`,
    `train`, `audit` with examples/monitoring/govaudit.yaml: patterns-mode scrub, no probes).
@@ -23,12 +23,12 @@ WORK = HERE / "work"
 DATA = HERE.parents[1] / "audit" / "data" / "demo" / "cfpb_payday_complaints.csv"
 
 
-def _train(config: Path) -> str:
+def _train(config: Path, overrides: list[str]) -> str:
     from audit.cli import main
     from audit.record.store import RunStore
 
     before = {r["run_id"] for r in RunStore(WORK / "runs").list()} if (WORK / "runs").exists() else set()
-    args = ["--config", str(config)]
+    args = ["--config", str(config), *(f"--set={o}" for o in overrides)]
     if main(["scrub", *args]) != 0:
         sys.exit("scrub failed")
     run_id = next(r["run_id"] for r in RunStore(WORK / "runs").list() if r["run_id"] not in before)
@@ -63,12 +63,14 @@ def _logs(run_id: str, later: pd.DataFrame) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-train", metavar="RUN", help="Reuse an audited run instead of training one.")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="Config override for scrub/train/audit, e.g. model.base=/path/to/local/hf-model.")
     args = parser.parse_args()
     frame = pd.read_csv(DATA, dtype=str)
     frame["month"] = pd.to_datetime(frame["date_received"], format="%m/%d/%y").dt.month
     WORK.mkdir(exist_ok=True)
     frame[frame["month"] <= 4].drop(columns="month").to_csv(WORK / "train_months.csv", index=False)
-    run_id = args.skip_train or _train(HERE / "govaudit.yaml")
+    run_id = args.skip_train or _train(HERE / "govaudit.yaml", args.set)
     from audit.cli import main as govaudit
 
     for log in _logs(run_id, frame[frame["month"] > 4]):
