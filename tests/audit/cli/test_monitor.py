@@ -109,6 +109,10 @@ def test_drifted_traffic_alerts_with_exit_1(project, capsys):
     checks = {a["check"] for a in payload["alerts"] if a["active"]}
     assert {"prediction_drift", "score_drift"} <= checks and payload["status"] == "alert"
     assert "ALERT" in capsys.readouterr().out
+    report = project / "monitor-report.html"
+    assert main(["--quiet", "report", "prod-run.monitor", "--runs-root", str(project / "runs"), "--out",
+                 str(report)]) == 0
+    assert '<section id="monitoring">' in report.read_text() and "prediction_drift" in report.read_text()
 
 
 @pytest.mark.parametrize("args", [("--log", "missing.csv"), ("--window", "7w"), ("--policy", "nope.yaml")])
