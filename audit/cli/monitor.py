@@ -136,6 +136,7 @@ def _child(store, parent):
 def monitor_run(store, run_id: str, logs: list[Path], *, window: str | None = None, policy: str | None = None,
                 config: Path | None = None, pii: bool = True, embeddings: int = 0, device: str | None = None):
     """Ingest `logs` into the child run's windows and judge them; returns (child record, exit code)."""
+    import numpy as np
     import pandas as pd
 
     from audit.core.config import config_from_mapping, load_config
@@ -176,10 +177,14 @@ def monitor_run(store, run_id: str, logs: list[Path], *, window: str | None = No
         describer = None
         if mapping.text_column:
             describer, held_texts = _describer(store, parent, project, detector)
+        seen = None if describer is None else np.flatnonzero(describer.seen)
         if reference is None:
             texts = held_texts if describer is not None else None
             reference = Reference(reference_stats(predictions, schema, texts=texts, describer=describer), source_sha,
-                                  None, len(texts or []))
+                                  seen, len(texts or []))
+        elif seen is not None and reference.seen_token_ids is not None and not np.array_equal(seen, reference.seen_token_ids):
+            raise BadInputError("the run's training texts changed since monitoring started (other vocabulary)",
+                                where=str(child_dir / REFERENCE_FILE), fix=f"delete {child_dir} to start monitoring anew")
         embed = ref_embeddings = None
         if embeddings:
             if describer is None:
