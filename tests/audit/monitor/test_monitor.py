@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from junitparser import Failure, JUnitXml
 
 from audit.core.errors import BadInputError
 from audit.monitor import GroupCounts, WINDOWS_FILE, junit_xml, markdown_summary, monitor_policy_from_text, parse_window
@@ -151,7 +152,12 @@ def test_junit_and_markdown_name_the_alerts(tmp_path):
     log = write_log(log_frame(7, drift="label_shift"), tmp_path / "log.csv")
     _, section = monitor(tmp_path, [log], 7)
     xml = junit_xml(section, "run-1")
-    assert 'failures="' in xml and "prediction_drift" in xml and "<failure" in xml
+    suite = next(iter(JUnitXml.fromstring(xml)))
+    failed = {case.name for case in suite if case.result and isinstance(case.result[0], Failure)}
+    active = {f"{a.window} {a.check}" + (f" {a.subject}" if a.subject else "") for a in section.alerts
+              if a.active and a.severity == "alert"}
+    assert failed == active and suite.failures == len(active) and "2023-05-08T00:00Z prediction_drift" in failed
+    assert suite.tests == sum(len(w.checks) for w in section.windows)
     md = markdown_summary(section, "run-1")
     assert "govaudit monitor: alert" in md and "prediction_drift" in md
     assert json.loads(section.model_dump_json())["status"] == "alert"
