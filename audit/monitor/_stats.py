@@ -23,17 +23,9 @@ class GroupCounts:
     counts: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
-    def from_rows(cls, groups: np.ndarray, selected: np.ndarray, labeled: np.ndarray, actual: np.ndarray) -> "GroupCounts":
-        names, inverse = np.unique(groups.astype(str), return_inverse=True)
-        columns = (np.ones_like(selected), selected, labeled, labeled & actual, labeled & actual & selected,
-                   labeled & ~actual & selected)
-        table = np.stack([np.bincount(inverse, weights=c.astype(np.int64), minlength=len(names)) for c in columns], 1)
-        return cls({str(name): table[i].astype(np.int64) for i, name in enumerate(names)})
-
-    @classmethod
     def from_codes(cls, codes: np.ndarray, names: list[str], selected: np.ndarray, labeled: np.ndarray,
                    actual: np.ndarray) -> "GroupCounts":
-        """Like `from_rows` with rows already coded as indices into `names`; groups without rows are left out."""
+        """Counts from rows coded as indices into `names` (boolean arrays per row); groups without rows are left out."""
         columns = (np.ones_like(selected), selected, labeled, labeled & actual, labeled & actual & selected,
                    labeled & ~actual & selected)
         table = np.stack([np.bincount(codes, weights=c.astype(np.int64), minlength=len(names)) for c in columns], 1)

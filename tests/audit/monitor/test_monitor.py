@@ -137,13 +137,13 @@ def test_policy_errors_name_key_and_line():
 
 
 def test_group_counts_merge_by_addition():
-    groups = np.array(["a", "b", "a", "c"])
+    groups, names = np.array([0, 1, 0, 2]), ["a", "b", "c", "never"]
     sel = np.array([True, False, True, True])
     lab = np.array([True, True, False, False])
     act = np.array([True, False, False, False])
-    whole = GroupCounts.from_rows(groups, sel, lab, act)
-    parts = GroupCounts.from_rows(groups[:2], sel[:2], lab[:2], act[:2]).merge(
-        GroupCounts.from_rows(groups[2:], sel[2:], lab[2:], act[2:]))
+    whole = GroupCounts.from_codes(groups, names, sel, lab, act)
+    parts = GroupCounts.from_codes(groups[:2], names, sel[:2], lab[:2], act[:2]).merge(
+        GroupCounts.from_codes(groups[2:], names, sel[2:], lab[2:], act[2:]))
     assert whole.to_dict() == parts.to_dict() == {"a": [2, 2, 1, 1, 1, 0], "b": [1, 0, 1, 0, 0, 0],
                                                    "c": [1, 1, 0, 0, 0, 0]}
 
