@@ -11,4 +11,5 @@ st.navigation([
     st.Page("views/run.py", title="Run evidence", icon="🔎", url_path="run"),
     st.Page("views/compare.py", title="Compare", icon="↔️", url_path="compare"),
     st.Page("views/signoff.py", title="Sign-off", icon="✍️", url_path="signoff"),
+    st.Page("views/monitoring.py", title="Monitoring", icon="📈", url_path="monitoring"),
 ]).run()

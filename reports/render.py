@@ -18,7 +18,7 @@ from markupsafe import escape
 
 from audit.record import RunRecord
 
-from . import _charts
+from . import _charts, _monitoring
 from ._compare import build_comparison
 from ._format import est, est_pct, num, pct, signed
 from ._markdown import comparison_markdown, report_markdown
@@ -53,6 +53,8 @@ def _environment() -> jinja2.Environment:
                        bars=grouping_bars, entity_rows=_entity_rows, charted=charted_groups,
                        curve_points=lambda curves: [(c.step, c.train_loss, c.val_macro_f1) for c in curves])
     env.globals.update(interval_chart=_charts.interval_chart, curve_chart=_charts.curve_chart, titles=SECTION_TITLES)
+    env.filters["window_anchor"] = _monitoring.window_anchor
+    env.globals["monitoring_charts"] = _monitoring.monitoring_charts
     return env
 
 

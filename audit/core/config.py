@@ -26,6 +26,7 @@ __all__ = [
     "AttributionConfig",
     "RunsConfig",
     "EngineConfig",
+    "MonitorConfig",
     "ProjectConfig",
     "load_config",
     "config_from_mapping",
@@ -237,6 +238,20 @@ class EngineConfig(_Strict):
     shard_rows: int = Field(2000, ge=1, description="Rows per shard sent to an actor (predict; scrub uses "
                                                     "scrub.chunk_rows so its shards equal the local chunks).")
     resume: bool = Field(True, description="Reuse shards finished by an interrupted run of the same input and config.")
+class MonitorConfig(_Strict):
+    """Column mapping of production prediction logs for `govaudit monitor` (see docs/monitoring.md)."""
+
+    timestamp_column: str = Field("timestamp", description="When the prediction was made (ISO 8601 or `timestamp_format`).")
+    timestamp_format: str | None = Field(None, description="strftime format of the timestamps, e.g. '%m/%d/%y'; default: ISO 8601.")
+    prediction_column: str = Field("prediction", description="The predicted label.")
+    proba_prefix: str = Field("proba_", description="Probability columns are `<prefix><label>`, one per label.")
+    text_column: str | None = Field(None, description="The input text (descriptors are computed in memory; text is never stored).")
+    label_column: str | None = Field(None, description="Delayed ground-truth label, where it has arrived (empty cells: not yet).")
+    sensitive_features: dict[str, str] = Field(
+        default_factory=dict, description="Sensitive feature -> log column; default: the columns named in data.sensitive_features.")
+    window: str = Field("7d", description="Window: '<n>d', '<n>h' (calendar, UTC) or '<n>rows' (consecutive log rows).")
+    chunk_rows: int = Field(50000, ge=100, description="Log rows read per chunk (memory stays flat).")
+    policy: Path | None = Field(None, description="Monitoring policy file; the shipped monitoring policy if absent.")
 
 
 class ProjectConfig(_Strict):
@@ -256,6 +271,7 @@ class ProjectConfig(_Strict):
     policy: Path | None = Field(None, description="Policy file; the shipped default policy if absent.")
     runs: RunsConfig = Field(default_factory=RunsConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
 
     def resolve_paths(self, base: Path) -> "ProjectConfig":
         """Return a copy whose relative paths are anchored at `base` (the config file's folder)."""
@@ -274,6 +290,7 @@ class ProjectConfig(_Strict):
         data["counterfactual"]["terms_file"] = anchor(data["counterfactual"]["terms_file"])
         data["policy"] = anchor(data["policy"])
         data["runs"]["root"] = anchor(data["runs"]["root"])
+        data["monitor"]["policy"] = anchor(data["monitor"]["policy"])
         if self.model.base != "minilm" and not Path(self.model.base).is_absolute() and (base / self.model.base).exists():
             data["model"]["base"] = str(base / self.model.base)
         return ProjectConfig.model_validate(data)

@@ -22,6 +22,7 @@ from audit.core.errors import BadInputError
 from ._common import ClassificationMetrics, ClassMetrics, DataFingerprint, Estimate, Execution, Notice, Record
 from ._fairness import FairnessSection, GroupingResult, GroupResult, MitigationResult
 from ._fingerprint import fingerprint
+from ._monitoring import GroupPoint, LogFingerprint, MonitorAlert, MonitoringSection, MonitorWindow, WindowCheck
 from ._policy import CheckResult, PolicySection
 from ._probes import (
     AttributedExample,
@@ -40,7 +41,8 @@ __all__ = [
     "Execution",
     "Notice", "ScrubSection", "ScrubTable", "ResidualCheck", "TrainSection", "TrainingWaiver", "CurvePoint", "FairnessSection",
     "GroupingResult", "GroupResult", "MitigationResult", "CounterfactualSection", "FamilyResult", "SwapExample",
-    "TermEffect", "AttributionSection", "AttributedExample", "GroupReliance", "PolicySection", "CheckResult", "new_run_id",
+    "TermEffect", "AttributionSection", "AttributedExample", "GroupReliance", "PolicySection", "CheckResult", "MonitoringSection", "MonitorWindow", "MonitorAlert", "WindowCheck", "GroupPoint",
+    "LogFingerprint", "new_run_id",
     "validate_run_id", "record_from_json", "tool_info", "utc_now", "fingerprint",
 ]
 
@@ -107,6 +109,7 @@ class RunRecord(Record):
     counterfactual: CounterfactualSection | None = None
     attribution: AttributionSection | None = None
     policy: PolicySection | None = None
+    monitoring: MonitoringSection | None = None
     notices: list[Notice] = Field(default_factory=list)
 
     def notice(self, stage: str, code: str, message: str) -> None:
