@@ -14,6 +14,7 @@ from audit.core.config import FairnessConfig
 from audit.record import FairnessSection, MitigationResult
 from audit.record.metrics import classification_metrics
 
+from ._counts import GroupCounts
 from ._disparity import FOUR_FIFTHS
 from ._groups import JOIN
 from ._metrics import metric_frame
@@ -28,7 +29,7 @@ from ._mitigation import (
 from ._outcome import Outcome, resolve_outcomes
 from ._section import GroupAudit, group_audit
 
-__all__ = ["FOUR_FIFTHS", "CONSTRAINTS", "Outcome", "resolve_outcomes", "GroupAudit", "group_audit",
+__all__ = ["GroupCounts", "FOUR_FIFTHS", "CONSTRAINTS", "Outcome", "resolve_outcomes", "GroupAudit", "group_audit",
            "fairness_section", "mitigate_threshold", "apply_thresholds", "group_names", "metric_frame"]
 
 
