@@ -164,11 +164,21 @@ class FairnessConfig(_Strict):
     classes_of_interest: list[str] = Field(default_factory=list, description="Multiclass: classes audited one-vs-rest.")
     outcome_kind: Literal["label", "score"] = Field(
         "label", description="'label': selected = predicted favorable; 'score': selected = P(favorable) above the sample median (LL144 scoring rate).")
+    classes: dict[str, Literal["favorable", "adverse", "neutral"]] = Field(
+        default_factory=dict, description="Multiclass: each audited class's direction. favorable: selection rules; "
+                                          "adverse: rules on its complement; neutral (routing): error parity only.")
     intersections: bool = True
-    min_group_size: int = Field(30, ge=1)
-    min_group_share: float = Field(0.02, ge=0, lt=1)
-    n_boot: int = Field(200, ge=0)
+    min_group_size: int = Field(30, ge=1, description="Groups with fewer rows are too small for a verdict (their "
+                                                      "numbers are reported and they can still be the reference).")
+    min_group_share: float = Field(0.02, ge=0, lt=1, description="Groups under this share are excluded from the impact "
+                                                                 "ratio's reference and verdicts (NYC LL144: 2%).")
+    n_boot: int = Field(2000, ge=0)
     ci_level: float = Field(0.95, gt=0.5, lt=1)
+    n_perm: int = Field(2000, ge=0, description="Permutation resamples of the 'any disparity' tests; 0 = no tests.")
+    alpha: float = Field(0.05, gt=0, lt=1, description="Level at which an adjusted p-value counts as evidence.")
+    correction: Literal["holm", "bh"] = Field(
+        "holm", description="Multiple-comparison correction over groupings and groups: holm (family-wise error) or bh "
+                            "(Benjamini-Hochberg false discovery rate).")
     calibration_size: float = Field(0.5, gt=0, lt=1, description="Share of held-out rows used to fit mitigation thresholds.")
     seed: int = 13
 
@@ -182,10 +192,18 @@ class FairnessConfig(_Strict):
     def _labels_as_text(cls, value: Any) -> Any:
         return [_yaml_scalar_to_label(v) for v in value] if isinstance(value, list) else value
 
+    @field_validator("classes", mode="before")
+    @classmethod
+    def _class_keys_as_text(cls, value: Any) -> Any:
+        return {_yaml_scalar_to_label(k): v for k, v in value.items()} if isinstance(value, dict) else value
+
     @model_validator(mode="after")
     def _one_outcome(self) -> "FairnessConfig":
         if self.favorable_label is not None and self.adverse_label is not None:
             raise ValueError("set favorable_label or adverse_label, not both")
+        if self.classes and (self.favorable_label or self.adverse_label or self.classes_of_interest):
+            raise ValueError("set classes (a direction per class) or favorable_label/adverse_label/classes_of_interest, "
+                             "not both")
         return self
 
 

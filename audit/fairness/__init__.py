@@ -27,9 +27,9 @@ from ._mitigation import (
     thresholds_payload,
 )
 from ._outcome import Outcome, resolve_outcomes
-from ._section import GroupAudit, group_audit
+from ._section import GroupAudit, audit_counts, group_audit
 
-__all__ = ["GroupCounts", "FOUR_FIFTHS", "CONSTRAINTS", "Outcome", "resolve_outcomes", "GroupAudit", "group_audit",
+__all__ = ["GroupCounts", "FOUR_FIFTHS", "CONSTRAINTS", "Outcome", "resolve_outcomes", "GroupAudit", "group_audit", "audit_counts",
            "fairness_section", "mitigate_threshold", "apply_thresholds", "group_names", "metric_frame"]
 
 
@@ -58,7 +58,8 @@ def fairness_section(*, y_true: np.ndarray, y_pred: np.ndarray, labels: list[str
         score_threshold=audit.score_threshold,
         overall=classification_metrics(np.asarray(y_true), proba, labels) if proba is not None else None,
         groupings=audit.groupings, unknown_counts=unknown_counts, overlap_with_training=overlap_with_training,
-        n_boot=config.n_boot, ci_level=config.ci_level)
+        n_boot=config.n_boot, ci_level=config.ci_level, n_perm=config.n_perm, alpha=config.alpha,
+        correction=config.correction)
 
 
 def mitigate_threshold(*, proba: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, labels: list[str],

@@ -20,7 +20,7 @@ from pydantic import Field, ValidationError
 from audit.core.errors import BadInputError
 
 from ._common import ClassificationMetrics, ClassMetrics, DataFingerprint, Estimate, Notice, Record
-from ._fairness import FairnessSection, GroupingResult, GroupResult, MitigationResult
+from ._fairness import DisparityTest, FairnessSection, GroupingResult, GroupResult, GroupTest, MitigationResult
 from ._fingerprint import fingerprint
 from ._policy import CheckResult, PolicySection
 from ._probes import (
@@ -37,10 +37,11 @@ from ._train import CurvePoint, TrainingWaiver, TrainSection
 
 __all__ = [
     "SCHEMA_VERSION", "RunRecord", "ToolInfo", "Estimate", "DataFingerprint", "ClassMetrics", "ClassificationMetrics",
-    "Notice", "ScrubSection", "ScrubTable", "ResidualCheck", "TrainSection", "TrainingWaiver", "CurvePoint", "FairnessSection",
-    "GroupingResult", "GroupResult", "MitigationResult", "CounterfactualSection", "FamilyResult", "SwapExample",
-    "TermEffect", "AttributionSection", "AttributedExample", "GroupReliance", "PolicySection", "CheckResult", "new_run_id",
-    "validate_run_id", "record_from_json", "tool_info", "utc_now", "fingerprint",
+    "Notice", "ScrubSection", "ScrubTable", "ResidualCheck", "TrainSection", "TrainingWaiver", "CurvePoint",
+    "FairnessSection", "DisparityTest", "GroupTest", "GroupingResult", "GroupResult", "MitigationResult",
+    "CounterfactualSection", "FamilyResult", "SwapExample", "TermEffect", "AttributionSection", "AttributedExample",
+    "GroupReliance", "PolicySection", "CheckResult", "new_run_id", "validate_run_id", "record_from_json", "tool_info",
+    "utc_now", "fingerprint",
 ]
 
 SCHEMA_VERSION = 1

@@ -38,7 +38,8 @@ def _hand(rows, group):
 
 def _audit(rows, **config):
     y_true, y_pred, sensitive = _arrays(rows)
-    cfg = FairnessConfig(**{"favorable_label": "approve", "min_group_size": 5, "min_group_share": 0.0,
+    # C (n=2, 10%) is below min_group_size (no verdict) and, with min_group_share 0.15, excluded from the reference.
+    cfg = FairnessConfig(**{"favorable_label": "approve", "min_group_size": 5, "min_group_share": 0.15,
                             "n_boot": 50, **config})
     return group_audit(y_true, y_pred, LABELS, sensitive, cfg)
 
