@@ -92,18 +92,34 @@ def _bootstrap(plan: _Plan, counts: np.ndarray, n_boot: int, seed: int) -> dict[
     return {key: np.concatenate([p[key] for p in parts], axis=0) for key in parts[0]}
 
 
-def _estimate(value: float | None, samples: np.ndarray | None, level: float, undefined_note: str | None = None) -> Estimate:
+class _Intervals:
+    """Percentile intervals of every bootstrap statistic, computed once per key for all its groups together."""
+
+    def __init__(self, boot: dict[tuple, np.ndarray] | None, level: float) -> None:
+        self.boot, self.level, self.cache = boot, level, {}
+
+    def get(self, key: tuple, i: int | None) -> tuple[float, float, float] | None:
+        if self.boot is None or key not in self.boot:
+            return None
+        if key not in self.cache:
+            samples = self.boot[key]
+            self.cache[key] = percentile_ci(samples.reshape(len(samples), -1), self.level)
+        low, high, undefined = self.cache[key]
+        j = 0 if i is None else i
+        return float(low[j]), float(high[j]), float(undefined[j])
+
+
+def _estimate(value: float | None, interval: tuple[float, float, float] | None,
+              undefined_note: str | None = None) -> Estimate:
     if value is None or not np.isfinite(value):
         return Estimate(value=None, note=undefined_note or "undefined")
-    note = None
-    if samples is None:
+    if interval is None:
         return Estimate(value=float(value))
-    low, high, undefined = percentile_ci(samples[:, None], level)
-    if np.isnan(low[0]):
+    low, high, undefined = interval
+    if np.isnan(low):
         return Estimate(value=float(value), note="no bootstrap resample defined")
-    if undefined[0] > 0:
-        note = f"undefined in {undefined[0]:.0%} of bootstrap resamples"
-    return Estimate(value=float(value), ci_low=float(low[0]), ci_high=float(high[0]), note=note)
+    note = f"undefined in {undefined:.0%} of bootstrap resamples" if undefined > 0 else None
+    return Estimate(value=float(value), ci_low=low, ci_high=high, note=note)
 
 
 def _disparity_note(name: str, eligible: np.ndarray) -> str:
@@ -200,14 +216,13 @@ def audit_counts(counts: GroupCounts, config: FairnessConfig, *, unknown_group: 
                                       config.n_perm, rng)
              for gi in range(len(groupings)) for o in outcomes}
     adjusted = _adjust_families(tests, config.correction)
-    level = config.ci_level
+    intervals = _Intervals(boot, config.ci_level)
 
     def est(key: tuple, i: int | None, note_if_undefined: str | None) -> Estimate:
         if key not in point:
             return Estimate(value=None, note=note_if_undefined)
         value = point[key][0] if i is None else point[key][0][i]
-        samples = None if boot is None else (boot[key] if i is None else boot[key][:, i])
-        return _estimate(float(value), samples, level, note_if_undefined)
+        return _estimate(float(value), intervals.get(key, i), note_if_undefined)
 
     results: list[GroupingResult] = []
     for gi, grouping in enumerate(groupings):
@@ -227,12 +242,10 @@ def audit_counts(counts: GroupCounts, config: FairnessConfig, *, unknown_group: 
             for i, name in enumerate(grouping.names):
                 metrics = {}
                 for m in GROUP_METRICS:
-                    value = float(point[gi, outcome.name, m][0][i])
                     if m == "count":
-                        metrics[m] = Estimate(value=value)
+                        metrics[m] = Estimate(value=float(point[gi, outcome.name, m][0][i]))
                         continue
-                    samples = None if boot is None else boot[gi, outcome.name, m][:, i]
-                    metrics[m] = _estimate(value, samples, level, UNDEFINED_NOTES.get(m))
+                    metrics[m] = est((gi, outcome.name, m), i, UNDEFINED_NOTES.get(m))
                 if plan.multiclass:
                     metrics["macro_f1"] = est((gi, "macro_f1"), i, UNDEFINED_NOTES["macro_f1"])
                 why = _exclusion_note(grouping.unknown[i], excluded[gi][i], small[gi][i], int(sizes[i]), n, config)
