@@ -164,6 +164,8 @@ class FairnessConfig(_Strict):
     classes_of_interest: list[str] = Field(default_factory=list, description="Multiclass: classes audited one-vs-rest.")
     outcome_kind: Literal["label", "score"] = Field(
         "label", description="'label': selected = predicted favorable; 'score': selected = P(favorable) above the sample median (LL144 scoring rate).")
+    use_case: Literal["general", "employment", "lending", "moderation", "routing"] = Field(
+        "general", description="What the model decides; `govaudit gate` without --policy uses that preset policy.")
     classes: dict[str, Literal["favorable", "adverse", "neutral"]] = Field(
         default_factory=dict, description="Multiclass: each audited class's direction. favorable: selection rules; "
                                           "adverse: rules on its complement; neutral (routing): error parity only.")

@@ -52,7 +52,7 @@ def fairness_section(*, y_true: np.ndarray, y_pred: np.ndarray, labels: list[str
     if unknown_counts is None:
         unknown_counts = {c: int((sensitive[c].astype(str) == unknown_group).sum()) for c in sensitive.columns}
     return FairnessSection(
-        task="binary" if len(labels) == 2 else "multiclass", labels=labels,
+        task="binary" if len(labels) == 2 else "multiclass", labels=labels, use_case=config.use_case,
         favorable_outcome=", ".join(o.name for o in audit.outcomes), outcome_kind=config.outcome_kind,
         n_rows=int(len(y_true)), predictions_artifact=predictions_artifact, sensitive_features=list(sensitive.columns),
         score_threshold=audit.score_threshold,

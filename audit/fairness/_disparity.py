@@ -14,7 +14,7 @@ __all__ = ["FOUR_FIFTHS", "DISPARITIES", "group_range", "disparities", "versus_r
 
 FOUR_FIFTHS = 0.8
 DISPARITIES = ("demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference",
-               "equal_opportunity_difference")
+               "equal_opportunity_difference", "false_positive_rate_difference")
 _EPS = 1e-12
 
 
@@ -30,7 +30,8 @@ def group_range(values: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, n
 
 def disparities(rates: dict[str, np.ndarray], eligible: np.ndarray) -> dict[str, np.ndarray]:
     """DP difference/ratio (selection rates), equalized-odds difference (max of TPR and FPR ranges), equal-opportunity
-    difference (TPR range): fairlearn's `between_groups` definitions, over eligible groups with defined values."""
+    difference (TPR range), FPR range: fairlearn's `between_groups` definitions, over eligible groups with defined
+    values. All are unsigned ranges (max - min), so they are never below 0."""
     sr_hi, sr_lo, sr_n = group_range(rates["selection_rate"], eligible)
     tpr_hi, tpr_lo, tpr_n = group_range(rates["tpr"], eligible)
     fpr_hi, fpr_lo, fpr_n = group_range(rates["fpr"], eligible)
@@ -42,7 +43,7 @@ def disparities(rates: dict[str, np.ndarray], eligible: np.ndarray) -> dict[str,
     fpr_diff = np.where(fpr_n >= 2, fpr_hi - fpr_lo, nan)
     return {"demographic_parity_difference": dp_diff, "demographic_parity_ratio": dp_ratio,
             "equalized_odds_difference": np.maximum(tpr_diff, fpr_diff),  # NaN if either is undefined
-            "equal_opportunity_difference": tpr_diff}
+            "equal_opportunity_difference": tpr_diff, "false_positive_rate_difference": fpr_diff}
 
 
 def versus_reference(values: np.ndarray, ref: int) -> tuple[np.ndarray, np.ndarray]:

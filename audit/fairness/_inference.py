@@ -6,8 +6,9 @@
   counts (`Generator.multivariate_hypergeometric`), no rows needed. Statistic: Pearson's chi-square of the 2 x G
   table; p = (1 + #{T* >= T}) / (1 + n_perm), the Monte Carlo version of the exact conditional (Fisher-Freeman-Halton
   type) test. Equalized odds permutes within true positives and true negatives separately and adds the statistics.
-- Per group: Fisher's exact test (two-sided, as scipy.stats.fisher_exact, vectorised over the support) of the group against the rest of the tested groups, as a
-  slice-vs-rest comparison that does not depend on which group was chosen as reference.
+- Per group: Fisher's exact test (two-sided, as scipy.stats.fisher_exact, vectorised over the support) of the group
+  against the rest of the tested groups: a slice-vs-rest comparison that does not depend on which group is the
+  reference.
 - Corrections: Holm (1979) controls the family-wise error under any dependence; Benjamini-Hochberg (1995) the false
   discovery rate (valid under positive dependence, e.g. a feature and its intersections).
 """

@@ -75,6 +75,7 @@ class MitigationResult(Record):
 
 class FairnessSection(Record):
     task: str
+    use_case: str = Field("general", description="fairness.use_case: which preset policy the gate applies by default.")
     labels: list[str]
     favorable_outcome: str
     outcome_kind: str = Field("label", description="'label' or 'score' (scoring rate = share above the sample median).")
