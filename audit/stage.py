@@ -117,15 +117,16 @@ def load_held_out(project: ProjectConfig, labels: list[str], *, store: RunStore 
     raise BadInputError("no held-out data to audit", fix="pass --run RUN (a trained run), --data PATH, or set data.eval")
 
 
-def write_predictions(path: Path, frame: pd.DataFrame, proba: np.ndarray, labels: list[str], y_pred: np.ndarray,
+def write_predictions(path: Path, frame: pd.DataFrame, proba: np.ndarray | None, labels: list[str], y_pred: np.ndarray,
                       sensitive: list[str], *, keep_text: bool) -> None:
-    """Parquet keyed by row_id: label, prediction, proba_<label> per class, sensitive features (text only if asked)."""
+    """Parquet keyed by row_id: label, prediction, proba_<label> per class (if known), sensitive features (text only
+    if asked)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     out = {ROW_ID: frame[ROW_ID].astype(str).to_numpy(), LABEL: frame[LABEL].astype(str).to_numpy(),
            "prediction": np.asarray(labels, dtype=object)[y_pred]}
-    for i, label in enumerate(labels):
+    for i, label in enumerate(labels if proba is not None else []):
         out[f"proba_{label}"] = proba[:, i].astype(np.float32)
     for column in sensitive:
         out[f"sf_{column}"] = frame[column].astype(str).to_numpy()

@@ -21,6 +21,7 @@ __all__ = [
     "SplitConfig",
     "ScrubConfig",
     "TrainConfig",
+    "PredictionsConfig",
     "FairnessConfig",
     "CounterfactualConfig",
     "AttributionConfig",
@@ -209,6 +210,25 @@ class FairnessConfig(_Strict):
         return self
 
 
+class PredictionsConfig(_Strict):
+    """Column mapping of a predictions table audited alone (`govaudit audit --predictions FILE`)."""
+
+    label_column: str = Field("label", description="True label of each row.")
+    prediction_column: str = Field("prediction", description="The model's predicted label.")
+    id_column: str | None = Field("row_id", description="Row id; the row number if absent from the table.")
+    labels: list[str] = Field(default_factory=list, description="Label order; default: the probability columns' "
+                                                                "order, else the sorted labels seen.")
+    proba_columns: dict[str, str] = Field(default_factory=dict, description="label -> probability column; default: "
+                                                                            "proba_<label> where present (optional).")
+    sensitive_columns: dict[str, str] = Field(default_factory=dict, description="feature -> column; default: the "
+                                                                                "feature's name, else sf_<feature>.")
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _labels_as_text(cls, value: Any) -> Any:
+        return [_yaml_scalar_to_label(v) for v in value] if isinstance(value, list) else value
+
+
 class CounterfactualConfig(_Strict):
     enabled: bool = True
     families: list[str] = Field(default_factory=lambda: ["gender", "names", "descriptors"])
@@ -251,6 +271,7 @@ class ProjectConfig(_Strict):
     scrub: ScrubConfig = Field(default_factory=ScrubConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     fairness: FairnessConfig = Field(default_factory=FairnessConfig)
+    predictions: PredictionsConfig = Field(default_factory=PredictionsConfig)
     counterfactual: CounterfactualConfig = Field(default_factory=CounterfactualConfig)
     attribution: AttributionConfig = Field(default_factory=AttributionConfig)
     policy: Path | None = Field(None, description="Policy file; the shipped default policy if absent.")
