@@ -164,12 +164,16 @@ def _run_probes(classifier: LoadedClassifier, frame: pd.DataFrame, record: RunRe
 
 def _notices(section: FairnessSection, record: RunRecord) -> None:
     small = {(g.name, r.group) for g in section.groupings for r in g.groups if r.small and not r.unknown}
+    excluded = {(g.name, r.group) for g in section.groupings for r in g.groups if r.excluded and not r.unknown}
     undefined = {(g.name, r.group) for g in section.groupings for r in g.groups
                  if "tpr" in r.metrics and r.metrics["tpr"].value is None}
     messages = []
     if small:
-        messages.append(("small_group", f"{len(small)} group(s) below min_group_size/min_group_share are reported "
-                                        "but excluded from verdicts"))
+        messages.append(("small_group", f"{len(small)} group(s) below min_group_size are reported but too small for "
+                                        "a verdict"))
+    if excluded:
+        messages.append(("excluded_group", f"{len(excluded)} group(s) under min_group_share (LL144 2% rule) are "
+                                           "reported but excluded from the impact ratio"))
     if undefined:
         messages.append(("undefined_metric", f"{len(undefined)} group(s) have no actual favorable outcomes: TPR/FNR "
                                              "are reported as undefined"))

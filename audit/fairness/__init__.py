@@ -1,5 +1,7 @@
-"""Fairness audit: group metrics (fairlearn `MetricFrame`), disparities, LL144 impact ratios, the four-fifths test,
-small-group and one-person-flip checks, bootstrap intervals, and ThresholdOptimizer mitigation.
+"""Fairness audit from per-group confusion counts (`GroupCounts`, mergeable across shards): group metrics (equal to
+fairlearn `MetricFrame`'s), comparisons with a fixed reference group, disparities, LL144 impact ratios, the
+four-fifths test, small-group and one-person-flip checks, bootstrap intervals, permutation tests with Holm / BH
+correction, and ThresholdOptimizer mitigation.
 
 See docs/fairness.md for each number's definition and regulatory source.
 """
