@@ -46,6 +46,7 @@ def _stream(rows: int, boot: int, perm: int) -> None:
         y_true, y_pred, sensitive = _data(min(CHUNK, rows - start), seed=100 + i)
         part = GroupCounts.from_arrays(sensitive, y_true, y_pred, ["no", "yes"])
         total = part if total is None else total + part
+        del y_true, y_pred, sensitive, part  # only one chunk alive at a time
     audit_counts(total, FairnessConfig(favorable_label="yes", n_boot=boot, n_perm=perm))
     seconds = time.perf_counter() - t0
     print(f"{seconds:.2f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
