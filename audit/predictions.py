@@ -40,8 +40,9 @@ class PredictionsTable:
 
 def _column(frame: pd.DataFrame, name: str, what: str, where: str) -> pd.Series:
     if name not in frame.columns:
+        columns = sorted(map(str, frame.columns))
         raise BadInputError(f"{what} column {name!r} is not in the predictions table", where=where,
-                            fix=f"map it in the config's predictions section (columns: {sorted(map(str, frame.columns))})")
+                            fix=f"map it in the config's predictions section (columns: {columns})")
     return frame[name]
 
 

@@ -99,7 +99,7 @@ def main() -> None:
     print(f"|{'-' * 64}|{'-' * 10}|{'-' * 10}|")
     print(f"| {'plain MetricFrame, 3 groupings, no bootstrap':<62} | {plain:8.2f} | {'':>8} |")
     print(f"| {f'full section (group_audit), {args.boot} resamples + tests':<62} | {full:8.2f} | {'':>8} |")
-    print(f"| {f'  ratio full / plain':<62} | {full / plain:8.3f} | {'':>8} |")
+    print(f"| {'  ratio full / plain':<62} | {full / plain:8.3f} | {'':>8} |")
     print(f"| {f'stream {CHUNK:,} rows (1 chunk): count, merge, audit':<62} | {small_s:8.2f} | {small_mib:8.0f} |")
     print(f"| {f'stream {args.stream:,} rows ({args.stream // CHUNK} chunks): count, merge, audit':<62} | "
           f"{big_s:8.2f} | {big_mib:8.0f} |")

@@ -62,7 +62,8 @@ def main() -> None:
         if pb == 0.40:
             print(f"| no bias: signed-difference CI contains 0 | {diff_cov / args.sims:.3f} | 0.95 |")
             print(f"| no bias: ratio CI contains 1 | {ratio_cov / args.sims:.3f} | 0.95 |")
-            print(f"| no bias: range (DP difference) CI contains 0 | {range_cov / args.sims:.3f} | (never, by design) |")
+            print(f"| no bias: range (DP difference) CI contains 0 | {range_cov / args.sims:.3f} | "
+                  "(never, by design) |")
             print(f"| no bias: test p < 0.05 (level) | {rejected / args.sims:.3f} | 0.05 |")
         else:
             print(f"| 0.40 vs {pb:.2f}: test p < 0.05 (power) | {rejected / args.sims:.3f} | {predicted:.3f} |")
@@ -73,7 +74,8 @@ def main() -> None:
         audit = group_audit(rng.integers(0, 2, n), (rng.random(n) < 0.35).astype(int), LABELS, sensitive,
                             _config(5000 + i, n_boot=0))
         alarms += any(g.tests["selection_rate"].p_adjusted < 0.05 for g in audit.groupings)
-    print(f"| no bias, 3 groupings: any Holm-adjusted p < 0.05 (family-wise error) | {alarms / args.sims:.3f} | <= 0.05 |")
+    print(f"| no bias, 3 groupings: any Holm-adjusted p < 0.05 (family-wise error) | {alarms / args.sims:.3f} | "
+          "<= 0.05 |")
 
 
 if __name__ == "__main__":

@@ -145,7 +145,7 @@ class Policy(_Strict):
     rationale: str = Field("", description="Why these checks fit the use case (shown in the report).")
     on_missing: OnMissing = Field("fail", description="Default for checks whose section is missing from the record.")
     use_ci_bound: bool = Field(False, description="Default: compare the pessimistic CI bound, not the point estimate.")
-    min_group_size: int = Field(30, ge=1, description="Groups smaller than this get no verdict (reported as too small).")
+    min_group_size: int = Field(30, ge=1, description="Groups smaller than this get no verdict (reported too small).")
     checks: Checks
     waivers: list[Waiver] = Field(default_factory=list)
 

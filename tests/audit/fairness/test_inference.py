@@ -98,3 +98,20 @@ def test_planted_bias_is_detected_with_the_predicted_power(rate_b, power_band):
         excluded_zero += other.differences["selection_rate"].ci_high < 0
     assert power_band[0] <= detected / SIMS <= power_band[1]
     assert abs(excluded_zero - detected) / SIMS <= 0.06  # the interval and the test agree
+
+
+def test_bh_correction_is_never_stricter_than_holm_and_is_recorded():
+    rng = np.random.default_rng(21)
+    n = 1500
+    sensitive = pd.DataFrame({"sex": rng.choice(["f", "m"], n), "race": rng.choice(["p", "q", "r"], n)})
+    y_pred = (rng.random(n) < np.where(sensitive["race"] == "r", 0.25, 0.35)).astype(int)
+    y_true = rng.integers(0, 2, n)
+    holm = group_audit(y_true, y_pred, LABELS, sensitive, _config(n_boot=0))
+    bh = group_audit(y_true, y_pred, LABELS, sensitive, _config(n_boot=0, correction="bh"))
+    for a, b in zip(holm.groupings, bh.groupings):
+        assert a.tests["selection_rate"].p_value == b.tests["selection_rate"].p_value
+        assert b.tests["selection_rate"].p_adjusted <= a.tests["selection_rate"].p_adjusted + 1e-12
+        assert "bh-adjusted" in b.tests["selection_rate"].conclusion
+        for ga, gb in zip(a.groups, b.groups):
+            if ga.tests["selection_rate"].p_adjusted is not None:
+                assert gb.tests["selection_rate"].p_adjusted <= ga.tests["selection_rate"].p_adjusted + 1e-12

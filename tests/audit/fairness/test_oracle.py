@@ -34,7 +34,8 @@ def _check(audit, y_true, decisions, sensitive, multiclass_pred=None):
         for grouping in audit.groupings:
             truth, decision = decisions[grouping.outcome]
             frame = metric_frame(truth, decision, sensitive[grouping.features])
-            f1 = macro_f1_frame(y_true, multiclass_pred, sensitive[grouping.features]) if multiclass_pred is not None else None
+            f1 = (macro_f1_frame(y_true, multiclass_pred, sensitive[grouping.features])
+                  if multiclass_pred is not None else None)
             for group in grouping.groups:
                 key = tuple(group.group.split(" × "))
                 for metric in ORACLE:
