@@ -118,15 +118,16 @@ def load_held_out(project: ProjectConfig, labels: list[str], *, store: RunStore 
     raise BadInputError("no held-out data to audit", fix="pass --run RUN (a trained run), --data PATH, or set data.eval")
 
 
-def write_predictions(path: Path, frame: pd.DataFrame, proba: np.ndarray, labels: list[str], y_pred: np.ndarray,
+def write_predictions(path: Path, frame: pd.DataFrame, proba: np.ndarray | None, labels: list[str], y_pred: np.ndarray,
                       sensitive: list[str], *, keep_text: bool) -> None:
-    """Parquet keyed by row_id: label, prediction, proba_<label> per class, sensitive features (text only if asked)."""
+    """Parquet keyed by row_id: label, prediction, proba_<label> per class (if known), sensitive features (text only
+    if asked)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     out = {ROW_ID: frame[ROW_ID].astype(str).to_numpy(), LABEL: frame[LABEL].astype(str).to_numpy(),
            "prediction": np.asarray(labels, dtype=object)[y_pred]}
-    for i, label in enumerate(labels):
+    for i, label in enumerate(labels if proba is not None else []):
         out[f"proba_{label}"] = proba[:, i].astype(np.float32)
     for column in sensitive:
         out[f"sf_{column}"] = frame[column].astype(str).to_numpy()
@@ -164,12 +165,16 @@ def _run_probes(classifier: LoadedClassifier, frame: pd.DataFrame, record: RunRe
 
 def _notices(section: FairnessSection, record: RunRecord) -> None:
     small = {(g.name, r.group) for g in section.groupings for r in g.groups if r.small and not r.unknown}
+    excluded = {(g.name, r.group) for g in section.groupings for r in g.groups if r.excluded and not r.unknown}
     undefined = {(g.name, r.group) for g in section.groupings for r in g.groups
                  if "tpr" in r.metrics and r.metrics["tpr"].value is None}
     messages = []
     if small:
-        messages.append(("small_group", f"{len(small)} group(s) below min_group_size/min_group_share are reported "
-                                        "but excluded from verdicts"))
+        messages.append(("small_group", f"{len(small)} group(s) below min_group_size are reported but too small for "
+                                        "a verdict"))
+    if excluded:
+        messages.append(("excluded_group", f"{len(excluded)} group(s) under min_group_share (LL144 2% rule) are "
+                                           "reported but excluded from the impact ratio"))
     if undefined:
         messages.append(("undefined_metric", f"{len(undefined)} group(s) have no actual favorable outcomes: TPR/FNR "
                                              "are reported as undefined"))

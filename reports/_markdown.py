@@ -40,6 +40,8 @@ def report_markdown(r: dict[str, Any], rec: RunRecord) -> str:
              f"### Verdict: **{md(verdict['status']).upper()}**", ""]
     if verdict["policy"]:
         lines += [f"Policy {md(verdict['policy'])}: {len(verdict['failed'])} failed, {len(verdict['warned'])} warned.", ""]
+        if verdict.get("rationale"):
+            lines += [f"Use case {md(verdict['use_case'])}: {md(verdict['rationale'])}", ""]
     if r["sections_not_run"]:
         lines += [f"Not run: {md(', '.join(r['sections_not_run']))}.", ""]
     lines += [f"- **{md(f['level'])}** ({md(f['section'])}) {md(f['text'])}" for f in r["findings"]] + [""]

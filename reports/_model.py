@@ -12,7 +12,7 @@ from audit.record import GroupingResult, RunRecord, utc_now
 
 from ._charts import Bar
 from ._format import est, num, pct, value_of
-from ._regmap import NOT_ESTABLISHED, REGULATORY_MAP, SECTION_TITLES
+from ._regmap import LL144_PROVISION, NOT_ESTABLISHED, REGULATORY_MAP, SECTION_TITLES, ll144_categories
 
 __all__ = ["REPORT_VERSION", "CHART_MAX_BARS", "charted_groups", "build_report", "record_digest", "evidence_digest",
            "sections_run", "texts_allowed", "normalise_signoffs", "grouping_bars", "is_intersection"]
@@ -230,6 +230,19 @@ def _other_findings(record: RunRecord) -> list[dict[str, str]]:
     return out
 
 
+def _ll144_status(status: str, features: list[str]) -> tuple[str, str]:
+    """LL144 asks for sex and race/ethnicity categories and their intersection: 'evidence present' only if the audit
+    covered both (recognised by feature name), 'partial' for one, 'categories not audited' for neither."""
+    found = ll144_categories(features)
+    covered = [name for name, columns in found.items() if columns]
+    listed = "; ".join(f"{name}: {', '.join(columns)}" for name, columns in found.items() if columns)
+    note = (f"Features audited in this run: {', '.join(features) or 'none'}. The law asks for sex and race/ethnicity "
+            f"categories and their intersection; recognised by name: {listed or 'neither'}.")
+    if len(covered) == 2:
+        return status, note
+    return ("partial" if covered else "categories not audited"), note
+
+
 def _regulatory_rows(record: RunRecord, run: Mapping[str, bool]) -> list[dict[str, Any]]:
     features = sorted({f for g in record.fairness.groupings for f in g.features}) if record.fairness else []
     rows = []
@@ -237,9 +250,8 @@ def _regulatory_rows(record: RunRecord, run: Mapping[str, bool]) -> list[dict[st
         present = [s for s in sections if run.get(s)]
         status = "evidence present" if len(present) == len(sections) else ("partial" if present else "not run")
         note = None
-        if provision.startswith("NYC") and record.fairness is not None:
-            note = (f"Features audited in this run: {', '.join(features) or 'none'}. The law asks for sex and "
-                    f"race/ethnicity categories; check that they are among these.")
+        if provision == LL144_PROVISION and record.fairness is not None:
+            status, note = _ll144_status(status, features)
         rows.append({"provision": provision, "asks": asks, "status": status, "note": note,
                      "sections": [{"key": s, "title": SECTION_TITLES[s], "run": bool(run.get(s))} for s in sections]})
     return rows
@@ -248,8 +260,10 @@ def _regulatory_rows(record: RunRecord, run: Mapping[str, bool]) -> list[dict[st
 def _verdict(record: RunRecord) -> dict[str, Any]:
     policy = record.policy
     if policy is None:
-        return {"status": "not evaluated", "policy": None, "failed": [], "warned": [], "evaluated_at": None}
+        return {"status": "not evaluated", "policy": None, "failed": [], "warned": [], "evaluated_at": None,
+                "use_case": None, "rationale": ""}
     return {"status": policy.verdict, "policy": policy.policy_name, "evaluated_at": policy.evaluated_at,
+            "use_case": policy.use_case, "rationale": policy.rationale,
             "failed": [c.id for c in policy.checks if c.status == "fail"],
             "warned": [c.id for c in policy.checks if c.status == "warn"]}
 

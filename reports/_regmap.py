@@ -1,7 +1,9 @@
 """What each report section evidences, against which provision, and what the report does not establish."""
 from __future__ import annotations
 
-__all__ = ["REGULATORY_MAP", "NOT_ESTABLISHED", "SECTION_TITLES"]
+import re
+
+__all__ = ["REGULATORY_MAP", "NOT_ESTABLISHED", "SECTION_TITLES", "LL144_PROVISION", "ll144_categories"]
 
 SECTION_TITLES = {
     "model": "Model and intended use",
@@ -13,6 +15,16 @@ SECTION_TITLES = {
     "policy": "Policy checks",
     "signoff": "Sign-off history",
 }
+
+LL144_PROVISION = "NYC Local Law 144 (6 RCNY § 5-301)"
+_SEX = re.compile(r"sex|gender", re.IGNORECASE)
+_RACE = re.compile(r"race|ethnic", re.IGNORECASE)
+
+
+def ll144_categories(features: list[str]) -> dict[str, list[str]]:
+    """The audited features that hold LL144's categories, by name: sex (sex, gender) and race/ethnicity."""
+    return {"sex": [f for f in features if _SEX.search(f)], "race/ethnicity": [f for f in features if _RACE.search(f)]}
+
 
 # (provision, what it asks for, report sections that hold the evidence)
 REGULATORY_MAP: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -33,7 +45,7 @@ REGULATORY_MAP: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("EU AI Act Annex IV(2)(g)",
      "Validation and testing: data used, metrics for accuracy, robustness and potentially discriminatory impacts, "
      "test logs and reports.", ("performance", "fairness", "counterfactual", "attribution", "policy")),
-    ("NYC Local Law 144 (6 RCNY § 5-301)",
+    (LL144_PROVISION,
      "Selection (or scoring) rates and impact ratios by sex, race/ethnicity and their intersection; number of "
      "individuals in the unknown category; categories under 2% that were excluded.", ("fairness",)),
     ("EEOC Uniform Guidelines, 29 CFR 1607.4(D)",

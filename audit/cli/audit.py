@@ -1,4 +1,4 @@
-"""`govaudit audit`: fairness audit (and probes) of a trained model on held-out data."""
+"""`govaudit audit`: fairness audit (and probes) of a trained model on held-out data, or of a predictions table."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -45,6 +45,10 @@ def register(app: typer.Typer) -> None:
         keep_text: Annotated[bool, typer.Option("--keep-text", help="Also store the (scrubbed) text in predictions.parquet.")] = False,
         batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Inference batch size.")] = 64,
         device: Annotated[str | None, typer.Option("--device", help="cpu, cuda, ... (default: cuda if available).")] = None,
+        predictions: Annotated[Path | None, typer.Option("--predictions", help="Audit this predictions table alone "
+                                                                             "(label, prediction, optional proba_<label>, "
+                                                                             "sensitive features; mapping: config "
+                                                                             "`predictions:`), no model.")] = None,
     ) -> None:
         """Audit a model by group: rates, impact ratios, four-fifths, disparities with bootstrap CIs.
 
@@ -55,14 +59,24 @@ def register(app: typer.Typer) -> None:
         from audit.core.errors import BadInputError
         from audit.stage import check_mitigation, prepare_audit, run_audit
 
-        if run is None and model is None:
-            raise BadInputError("nothing to audit", fix="pass --run RUN (a trained run) or --model DIR --data PATH")
-        check_mitigation(project, mitigate, constraint, mitigate_by)
-        existing = store.load(run) if run is not None else None
-        prepared = prepare_audit(project, store, existing, model_dir=model, data_path=data, device=device)
-        record = begin_run(store, project, run, "audit")
-        record = run_audit(project, store, record, prepared, mitigate=mitigate, constraint=constraint,
-                           mitigate_by=mitigate_by, keep_text=keep_text, batch_size=batch_size)
+        if predictions is not None:
+            if run is not None or model is not None or data is not None or mitigate or keep_text:
+                raise BadInputError("--predictions audits a predictions table alone",
+                                    fix="drop --run/--model/--data/--mitigate/--keep-text with --predictions")
+            from audit.predictions import read_predictions, run_predictions_audit
+
+            table = read_predictions(project, predictions)
+            record = run_predictions_audit(project, store, begin_run(store, project, None, "audit"), table)
+        else:
+            if run is None and model is None:
+                raise BadInputError("nothing to audit", fix="pass --run RUN (a trained run), --model DIR --data PATH, "
+                                                            "or --predictions FILE")
+            check_mitigation(project, mitigate, constraint, mitigate_by)
+            existing = store.load(run) if run is not None else None
+            prepared = prepare_audit(project, store, existing, model_dir=model, data_path=data, device=device)
+            record = begin_run(store, project, run, "audit")
+            record = run_audit(project, store, record, prepared, mitigate=mitigate, constraint=constraint,
+                               mitigate_by=mitigate_by, keep_text=keep_text, batch_size=batch_size)
         section = record.fairness
         assert section is not None
         failures = {f"{g.name} [{g.outcome}]": g.four_fifths_failures for g in section.groupings if g.four_fifths_failures}

@@ -16,7 +16,8 @@ from ._options import DbUrlOpt, RunsRootOpt, SetOpt, json_mode, open_project, op
 __all__ = ["register", "gate_run", "run_pipeline"]
 
 PolicyOpt = Annotated[str | None, typer.Option(
-    "--policy", "-p", help="Policy YAML, or a shipped policy: default, strict, lenient (default: default).")]
+    "--policy", "-p", help="Policy YAML, or a shipped policy: default, strict, lenient, employment, lending, "
+                           "moderation, routing (default: the preset of the run's fairness.use_case, else default).")]
 OutOpt = Annotated[Path | None, typer.Option(help="Also write this output to PATH.")]
 
 
@@ -28,8 +29,10 @@ def gate_run(store, run_id: str, policy: str | None, *, junit: Path | None = Non
     from audit.policy import evaluate_policy, json_payload, junit_xml, load_policy, markdown_summary, summary_lines
     from audit.record.signoff import SignoffLedger
 
-    loaded = load_policy(policy)
     record = store.load(run_id)
+    if policy is None and record.fairness is not None and record.fairness.use_case != "general":
+        policy = f"builtin:{record.fairness.use_case}"  # the config's fairness.use_case names the preset
+    loaded = load_policy(policy)
     section = evaluate_policy(record, loaded, signoff=SignoffLedger(store))
     record.policy = section
     store.save(record)

@@ -21,6 +21,7 @@ __all__ = [
     "SplitConfig",
     "ScrubConfig",
     "TrainConfig",
+    "PredictionsConfig",
     "FairnessConfig",
     "CounterfactualConfig",
     "AttributionConfig",
@@ -171,11 +172,23 @@ class FairnessConfig(_Strict):
     classes_of_interest: list[str] = Field(default_factory=list, description="Multiclass: classes audited one-vs-rest.")
     outcome_kind: Literal["label", "score"] = Field(
         "label", description="'label': selected = predicted favorable; 'score': selected = P(favorable) above the sample median (LL144 scoring rate).")
+    use_case: Literal["general", "employment", "lending", "moderation", "routing"] = Field(
+        "general", description="What the model decides; `govaudit gate` without --policy uses that preset policy.")
+    classes: dict[str, Literal["favorable", "adverse", "neutral"]] = Field(
+        default_factory=dict, description="Multiclass: each audited class's direction. favorable: selection rules; "
+                                          "adverse: rules on its complement; neutral (routing): error parity only.")
     intersections: bool = True
-    min_group_size: int = Field(30, ge=1)
-    min_group_share: float = Field(0.02, ge=0, lt=1)
-    n_boot: int = Field(200, ge=0)
+    min_group_size: int = Field(30, ge=1, description="Groups with fewer rows are too small for a verdict (their "
+                                                      "numbers are reported and they can still be the reference).")
+    min_group_share: float = Field(0.02, ge=0, lt=1, description="Groups under this share are excluded from the impact "
+                                                                 "ratio's reference and verdicts (NYC LL144: 2%).")
+    n_boot: int = Field(2000, ge=0)
     ci_level: float = Field(0.95, gt=0.5, lt=1)
+    n_perm: int = Field(2000, ge=0, description="Permutation resamples of the 'any disparity' tests; 0 = no tests.")
+    alpha: float = Field(0.05, gt=0, lt=1, description="Level at which an adjusted p-value counts as evidence.")
+    correction: Literal["holm", "bh"] = Field(
+        "holm", description="Multiple-comparison correction over groupings and groups: holm (family-wise error) or bh "
+                            "(Benjamini-Hochberg false discovery rate).")
     calibration_size: float = Field(0.5, gt=0, lt=1, description="Share of held-out rows used to fit mitigation thresholds.")
     seed: int = 13
 
@@ -189,11 +202,38 @@ class FairnessConfig(_Strict):
     def _labels_as_text(cls, value: Any) -> Any:
         return [_yaml_scalar_to_label(v) for v in value] if isinstance(value, list) else value
 
+    @field_validator("classes", mode="before")
+    @classmethod
+    def _class_keys_as_text(cls, value: Any) -> Any:
+        return {_yaml_scalar_to_label(k): v for k, v in value.items()} if isinstance(value, dict) else value
+
     @model_validator(mode="after")
     def _one_outcome(self) -> "FairnessConfig":
         if self.favorable_label is not None and self.adverse_label is not None:
             raise ValueError("set favorable_label or adverse_label, not both")
+        if self.classes and (self.favorable_label or self.adverse_label or self.classes_of_interest):
+            raise ValueError("set classes (a direction per class) or favorable_label/adverse_label/classes_of_interest, "
+                             "not both")
         return self
+
+
+class PredictionsConfig(_Strict):
+    """Column mapping of a predictions table audited alone (`govaudit audit --predictions FILE`)."""
+
+    label_column: str = Field("label", description="True label of each row.")
+    prediction_column: str = Field("prediction", description="The model's predicted label.")
+    id_column: str | None = Field("row_id", description="Row id; the row number if absent from the table.")
+    labels: list[str] = Field(default_factory=list, description="Label order; default: the probability columns' "
+                                                                "order, else the sorted labels seen.")
+    proba_columns: dict[str, str] = Field(default_factory=dict, description="label -> probability column; default: "
+                                                                            "proba_<label> where present (optional).")
+    sensitive_columns: dict[str, str] = Field(default_factory=dict, description="feature -> column; default: the "
+                                                                                "feature's name, else sf_<feature>.")
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _labels_as_text(cls, value: Any) -> Any:
+        return [_yaml_scalar_to_label(v) for v in value] if isinstance(value, list) else value
 
 
 class CounterfactualConfig(_Strict):
@@ -266,6 +306,7 @@ class ProjectConfig(_Strict):
     scrub: ScrubConfig = Field(default_factory=ScrubConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     fairness: FairnessConfig = Field(default_factory=FairnessConfig)
+    predictions: PredictionsConfig = Field(default_factory=PredictionsConfig)
     counterfactual: CounterfactualConfig = Field(default_factory=CounterfactualConfig)
     attribution: AttributionConfig = Field(default_factory=AttributionConfig)
     policy: Path | None = Field(None, description="Policy file; the shipped default policy if absent.")

@@ -1,5 +1,7 @@
-"""Fairness audit: group metrics (fairlearn `MetricFrame`), disparities, LL144 impact ratios, the four-fifths test,
-small-group and one-person-flip checks, bootstrap intervals, and ThresholdOptimizer mitigation.
+"""Fairness audit from per-group confusion counts (`GroupCounts`, mergeable across shards): group metrics (equal to
+fairlearn `MetricFrame`'s), comparisons with a fixed reference group, disparities, LL144 impact ratios, the
+four-fifths test, small-group and one-person-flip checks, bootstrap intervals, permutation tests with Holm / BH
+correction, and ThresholdOptimizer mitigation.
 
 See docs/fairness.md for each number's definition and regulatory source.
 """
@@ -14,6 +16,7 @@ from audit.core.config import FairnessConfig
 from audit.record import FairnessSection, MitigationResult
 from audit.record.metrics import classification_metrics
 
+from ._counts import GroupCounts
 from ._disparity import FOUR_FIFTHS
 from ._groups import JOIN
 from ._metrics import metric_frame
@@ -26,9 +29,9 @@ from ._mitigation import (
     thresholds_payload,
 )
 from ._outcome import Outcome, resolve_outcomes
-from ._section import GroupAudit, group_audit
+from ._section import GroupAudit, audit_counts, group_audit
 
-__all__ = ["FOUR_FIFTHS", "CONSTRAINTS", "Outcome", "resolve_outcomes", "GroupAudit", "group_audit",
+__all__ = ["GroupCounts", "FOUR_FIFTHS", "CONSTRAINTS", "Outcome", "resolve_outcomes", "GroupAudit", "group_audit", "audit_counts",
            "fairness_section", "mitigate_threshold", "apply_thresholds", "group_names", "metric_frame"]
 
 
@@ -51,13 +54,14 @@ def fairness_section(*, y_true: np.ndarray, y_pred: np.ndarray, labels: list[str
     if unknown_counts is None:
         unknown_counts = {c: int((sensitive[c].astype(str) == unknown_group).sum()) for c in sensitive.columns}
     return FairnessSection(
-        task="binary" if len(labels) == 2 else "multiclass", labels=labels,
+        task="binary" if len(labels) == 2 else "multiclass", labels=labels, use_case=config.use_case,
         favorable_outcome=", ".join(o.name for o in audit.outcomes), outcome_kind=config.outcome_kind,
         n_rows=int(len(y_true)), predictions_artifact=predictions_artifact, sensitive_features=list(sensitive.columns),
         score_threshold=audit.score_threshold,
         overall=classification_metrics(np.asarray(y_true), proba, labels) if proba is not None else None,
         groupings=audit.groupings, unknown_counts=unknown_counts, overlap_with_training=overlap_with_training,
-        n_boot=config.n_boot, ci_level=config.ci_level)
+        n_boot=config.n_boot, ci_level=config.ci_level, n_perm=config.n_perm, alpha=config.alpha,
+        correction=config.correction)
 
 
 def mitigate_threshold(*, proba: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, labels: list[str],

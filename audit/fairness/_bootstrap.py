@@ -12,13 +12,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["cell_counts", "bootstrap_counts", "percentile_ci"]
-
-
-def cell_counts(fine_codes: np.ndarray, state: np.ndarray, n_fine: int, n_states: int) -> np.ndarray:
-    """(n_fine, n_states) counts of rows per cell."""
-    flat = np.bincount(fine_codes * n_states + state, minlength=n_fine * n_states)
-    return flat.reshape(n_fine, n_states)
+__all__ = ["bootstrap_counts", "percentile_ci"]
 
 
 def bootstrap_counts(counts: np.ndarray, n_boot: int, rng: np.random.Generator | int) -> np.ndarray:

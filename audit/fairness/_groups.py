@@ -7,17 +7,9 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-__all__ = ["FineGroups", "Grouping", "fine_groups", "make_groupings", "JOIN"]
+__all__ = ["Grouping", "make_groupings", "JOIN"]
 
 JOIN = " × "
-
-
-@dataclass(frozen=True)
-class FineGroups:
-    """Every row's finest cell: its combination of all sensitive values (codes index `values`' rows)."""
-
-    codes: np.ndarray
-    values: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -40,22 +32,16 @@ class Grouping:
         return matrix
 
 
-def fine_groups(sensitive: pd.DataFrame) -> FineGroups:
-    keys = pd.MultiIndex.from_frame(sensitive.astype(str))
-    codes, uniques = pd.factorize(keys, sort=True)
-    values = pd.DataFrame(list(uniques), columns=list(sensitive.columns))
-    return FineGroups(codes=codes.astype(np.int64), values=values)
-
-
-def make_groupings(fine: FineGroups, features: list[str], *, intersections: bool, unknown_group: str) -> list[Grouping]:
-    """One grouping per feature, then (if asked) every intersection of two or more features."""
+def make_groupings(fine: pd.DataFrame, features: list[str], *, intersections: bool, unknown_group: str) -> list[Grouping]:
+    """One grouping per feature, then (if asked) every intersection of two or more features; `fine` holds the
+    finest cells' values (one row per `GroupCounts` key)."""
     subsets: list[tuple[str, ...]] = [(f,) for f in features]
     if intersections:
         for size in range(2, len(features) + 1):
             subsets.extend(combinations(features, size))
     out = []
     for subset in subsets:
-        sub = fine.values[list(subset)]
+        sub = fine[list(subset)]
         keys = pd.MultiIndex.from_frame(sub)
         codes, uniques = pd.factorize(keys, sort=True)
         group_keys = [tuple(str(v) for v in u) for u in uniques]

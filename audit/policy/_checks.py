@@ -14,9 +14,11 @@ from audit.record import Estimate, GroupingResult, RunRecord
 from ._model import (
     CheckConfig,
     DisparityCheck,
+    DisparityTestCheck,
     FlipRateCheck,
     ImpactRatioCheck,
     MacroF1Check,
+    MisroutingCheck,
     Policy,
     RelianceCheck,
     ResidualPiiCheck,
@@ -49,6 +51,7 @@ class Finding:
     basis: str | None = None
     ci_low: float | None = None
     ci_high: float | None = None
+    not_applicable: bool = False  # the rule does not apply to these outcomes' directions: not run, never blocks
 
 
 CheckFn = Callable[[RunRecord, CheckConfig, Context], list[Finding]]
@@ -85,13 +88,25 @@ def _use_ci(cfg: CheckConfig, ctx: Context) -> bool:
     return ctx.policy.use_ci_bound if value is None else value
 
 
-def _groupings(record: RunRecord, cfg: ImpactRatioCheck | DisparityCheck) -> Iterator[tuple[str, GroupingResult]]:
-    """Groupings the check applies to, with a subject name unique across outcomes (multiclass: one per class)."""
-    groupings = [g for g in record.fairness.groupings
-                 if (not cfg.features or g.name in cfg.features) and (cfg.intersections or len(g.features) <= 1)]
-    outcomes = {g.outcome for g in groupings}
-    for grouping in groupings:
-        yield (f"{grouping.name} [{grouping.outcome}]" if len(outcomes) > 1 else grouping.name), grouping
+SELECTION = ("favorable", "adverse")  # directions judged on selection rates; neutral classes only on error parity
+
+
+def _groupings(record: RunRecord, cfg: ImpactRatioCheck | DisparityCheck | DisparityTestCheck | MisroutingCheck,
+               directions: tuple[str, ...] = ("favorable", "adverse", "neutral")
+               ) -> Iterator[tuple[str, GroupingResult]]:
+    """Groupings the check applies to (by feature and by the outcome's direction), with a subject name unique across
+    outcomes (multiclass: one per class)."""
+    every = [g for g in record.fairness.groupings
+             if (not cfg.features or g.name in cfg.features) and (cfg.intersections or len(g.features) <= 1)]
+    outcomes = {g.outcome for g in every}
+    for grouping in every:
+        if grouping.direction in directions:
+            yield (f"{grouping.name} [{grouping.outcome}]" if len(outcomes) > 1 else grouping.name), grouping
+
+
+def _none_applicable(findings: list[Finding], what: str) -> list[Finding]:
+    return findings or [Finding(None, f"not applicable: no audited outcome is judged on {what} (the outcomes' "
+                                      "directions, fairness.classes, exclude it)", not_applicable=True)]
 
 
 def _no_fairness(record: RunRecord) -> list[Finding] | None:
@@ -106,11 +121,13 @@ def impact_ratio(record: RunRecord, cfg: ImpactRatioCheck, ctx: Context) -> list
     if (missing := _no_fairness(record)) is not None:
         return missing
     use_ci, findings = _use_ci(cfg, ctx), []
-    for subject, grouping in _groupings(record, cfg):
+    for subject, grouping in _groupings(record, cfg, SELECTION):
         judged, excluded = [], []
         for group in grouping.groups:
             if group.unknown:
                 excluded.append(f"{group.group} (missing value, n={group.count})")
+            elif group.excluded:
+                excluded.append(f"{group.group} (under 2% share, n={group.count})")
             elif group.small or group.count < ctx.policy.min_group_size:
                 excluded.append(f"{group.group} (small, n={group.count})")
             elif group.impact_ratio is not None and group.impact_ratio.value is not None:
@@ -134,24 +151,83 @@ def impact_ratio(record: RunRecord, cfg: ImpactRatioCheck, ctx: Context) -> list
         findings.append(Finding(ok, evidence, key=subject, subject=f"{subject}={worst.group}", measured=round(value, 6),
                                 threshold=cfg.min, basis=basis, ci_low=worst.impact_ratio.ci_low,
                                 ci_high=worst.impact_ratio.ci_high))
-    return findings
+    return _none_applicable(findings, "selection rates")
 
 
-def _disparity(key: str) -> CheckFn:
+# Rates of the audited class itself. An adverse class is audited through its complement (favorable = not adverse),
+# so its own TPR range is the complement's FPR range and its own FPR range the complement's TPR range.
+_OWN_RATE = {"true_positive_rate_difference": ("equal_opportunity_difference", "false_positive_rate_difference"),
+             "false_positive_rate_difference": ("false_positive_rate_difference", "equal_opportunity_difference")}
+
+
+def _disparity(key: str, directions: tuple[str, ...] = ("favorable", "adverse", "neutral")) -> CheckFn:
     def check(record: RunRecord, cfg: DisparityCheck, ctx: Context) -> list[Finding]:
         if (missing := _no_fairness(record)) is not None:
             return missing
         use_ci, findings = _use_ci(cfg, ctx), []
-        for subject, grouping in _groupings(record, cfg):
-            est = grouping.disparities.get(key)
+        for subject, grouping in _groupings(record, cfg, directions):
+            stored, of = key, f"outcome {grouping.outcome!r}"
+            if key in _OWN_RATE:
+                direct, flipped = _OWN_RATE[key]
+                adverse = grouping.direction == "adverse"
+                stored = flipped if adverse else direct
+                if adverse:
+                    of = f"the adverse class (complement of {grouping.outcome!r}; record key {stored})"
+            est = grouping.disparities.get(stored)
             if est is None or est.value is None:
                 why = est.note if est is not None and est.note else "not in the record"
                 findings.append(Finding(None, f"{subject}: {key} undefined ({why})", key=subject))
                 continue
             findings.append(_at_most(est, cfg.max, use_ci, f"{subject}: {key} {est.value:.3f}", key=subject,
-                                     after=f" for outcome {grouping.outcome!r}"))
-        return findings
+                                     after=f" for {of}"))
+        return _none_applicable(findings, key)
     return check
+
+
+_FLIPPED_TEST = {"tpr": "fpr", "fpr": "tpr"}  # an adverse class's own TPR/FPR test is its complement's FPR/TPR test
+
+
+def disparity_test(record: RunRecord, cfg: DisparityTestCheck, ctx: Context) -> list[Finding]:
+    """Fails where the section's test of 'any disparity' found evidence (adjusted p-value below its alpha); metric
+    names refer to the audited class itself (for an adverse class: the adverse class, not its complement)."""
+    if (missing := _no_fairness(record)) is not None:
+        return missing
+    alpha, findings = record.fairness.alpha, []
+    for subject, grouping in _groupings(record, cfg):
+        for metric in cfg.metrics:
+            if metric == "selection_rate" and grouping.direction == "neutral":
+                continue
+            stored = _FLIPPED_TEST.get(metric, metric) if grouping.direction == "adverse" else metric
+            test = grouping.tests.get(stored)
+            key = f"{subject}/{metric}"
+            if test is None or test.p_adjusted is None:
+                why = test.conclusion if test is not None else "no test in the record (n_perm 0 or an older record)"
+                findings.append(Finding(None, f"{key}: {why}", key=key))
+                continue
+            ok = test.p_adjusted >= alpha
+            findings.append(Finding(
+                ok, f"{key}: {test.conclusion} (p={test.p_value:.4f}, {record.fairness.correction}-adjusted "
+                    f"{test.p_adjusted:.4f} {'>=' if ok else '<'} {alpha}; {test.method}, {test.n_perm} permutations, "
+                    f"{test.n_groups} groups) for outcome {grouping.outcome!r}",
+                key=key, measured=round(test.p_adjusted, 6), threshold=alpha, basis="adjusted p-value"))
+    return _none_applicable(findings, "a disparity test")
+
+
+def misrouting_rate(record: RunRecord, cfg: MisroutingCheck, ctx: Context) -> list[Finding]:
+    """Neutral (routing) classes: the group whose rows of that class are most often sent elsewhere (1 - recall)."""
+    if (missing := _no_fairness(record)) is not None:
+        return missing
+    use_ci, findings = _use_ci(cfg, ctx), []
+    for subject, grouping in _groupings(record, cfg, ("neutral",)):
+        judged = [(g, g.metrics["fnr"]) for g in grouping.groups if not (g.unknown or g.excluded or g.small)
+                  and g.metrics.get("fnr") is not None and g.metrics["fnr"].value is not None]
+        if not judged:
+            findings.append(Finding(None, f"{subject}: no group large enough with rows of this class", key=subject))
+            continue
+        worst, est = max(judged, key=lambda item: _compared(item[1], use_ci, lower=False)[0])
+        findings.append(_at_most(est, cfg.max, use_ci, f"{subject}={worst.group}: misrouting rate {est.value:.3f} "
+                                 f"(n={worst.count})", key=subject, after=f" for class {grouping.outcome!r}"))
+    return _none_applicable(findings, "misrouting (no neutral class)")
 
 
 def counterfactual_flip_rate(record: RunRecord, cfg: FlipRateCheck, ctx: Context) -> list[Finding]:
@@ -236,8 +312,12 @@ def reviewer_signoff(record: RunRecord, cfg: CheckConfig, ctx: Context) -> list[
 
 CHECKS: dict[str, CheckFn] = {
     "impact_ratio": impact_ratio,
-    "demographic_parity_difference": _disparity("demographic_parity_difference"),
+    "demographic_parity_difference": _disparity("demographic_parity_difference", SELECTION),
     "equalized_odds_difference": _disparity("equalized_odds_difference"),
+    "true_positive_rate_difference": _disparity("true_positive_rate_difference"),
+    "false_positive_rate_difference": _disparity("false_positive_rate_difference"),
+    "misrouting_rate": misrouting_rate,
+    "disparity_test": disparity_test,
     "counterfactual_flip_rate": counterfactual_flip_rate,
     "sensitive_token_reliance": sensitive_token_reliance,
     "macro_f1": macro_f1,
@@ -249,7 +329,11 @@ CHECKS: dict[str, CheckFn] = {
 TITLES = {
     "impact_ratio": "Impact ratio (four-fifths rule)",
     "demographic_parity_difference": "Demographic parity difference",
-    "equalized_odds_difference": "Equalized odds difference",
+    "equalized_odds_difference": "Equalized odds difference (fairlearn worst case of TPR and FPR ranges)",
+    "true_positive_rate_difference": "True-positive-rate range (equal opportunity / recall parity)",
+    "false_positive_rate_difference": "False-positive-rate range (error parity of wrongful selections or flags)",
+    "misrouting_rate": "Misrouting rate of routing classes (1 - recall, worst group)",
+    "disparity_test": "Test of any disparity (permutation, multiple-comparison adjusted)",
     "counterfactual_flip_rate": "Counterfactual identity-swap flip rate",
     "sensitive_token_reliance": "Reliance on sensitive tokens (attribution share)",
     "macro_f1": "Macro-F1 on held-out data",

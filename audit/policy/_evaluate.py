@@ -15,7 +15,8 @@ __all__ = ["evaluate_policy"]
 def _result(check_id: str, cfg: CheckConfig, finding: Finding, on_missing: str) -> CheckResult:
     if finding.ok is None:
         status = "not_run"
-        effect = {"fail": cfg.severity, "warn": "warn", "ignore": "none"}[on_missing]
+        missing_effect = {"fail": cfg.severity, "warn": "warn", "ignore": "none"}[on_missing]
+        effect = "none" if finding.not_applicable else missing_effect
     elif finding.ok:
         status, effect = "pass", "none"
     else:
@@ -26,7 +27,8 @@ def _result(check_id: str, cfg: CheckConfig, finding: Finding, on_missing: str) 
         title=TITLES[check_id], status=status, severity=cfg.severity, effect=effect,
         subject=finding.subject or finding.key,
         measured=finding.measured, threshold=finding.threshold, basis=finding.basis, ci_low=finding.ci_low,
-        ci_high=finding.ci_high, evidence=finding.evidence if finding.ok is not None else f"not run: {finding.evidence}",
+        ci_high=finding.ci_high,
+        evidence=finding.evidence if finding.ok is not None or finding.not_applicable else f"not run: {finding.evidence}",
         source=cfg.source)
 
 
@@ -62,5 +64,6 @@ def evaluate_policy(record: RunRecord, loaded: LoadedPolicy, *, today: date | No
     effects = {r.effect for r in results}
     verdict = "fail" if "block" in effects else "warn" if "warn" in effects or expired else "pass"
     return PolicySection(policy_name=policy.name, policy_sha256=loaded.sha256, policy_source=loaded.source,
+                         use_case=policy.use_case, rationale=policy.rationale,
                          evaluated_at=utc_now(), verdict=verdict, checks=results, expired_waivers=expired,
                          signoff_subject_sha256=subject_sha)

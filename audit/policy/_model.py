@@ -13,14 +13,17 @@ from audit.core.config import unknown_key_node, yaml_node_at
 from audit.core.errors import BadInputError
 from audit.core.io import sha256_bytes
 
-__all__ = ["Severity", "OnMissing", "CheckConfig", "ImpactRatioCheck", "DisparityCheck", "FlipRateCheck",
+__all__ = ["Severity", "OnMissing", "UseCase", "USE_CASES", "CheckConfig", "ImpactRatioCheck", "DisparityCheck",
+           "DisparityTestCheck", "MisroutingCheck", "FlipRateCheck",
            "RelianceCheck", "MacroF1Check", "ResidualPiiCheck", "TrainingWaiverCheck", "SignoffCheck", "Checks",
            "Waiver", "Policy", "LoadedPolicy", "BUILTIN_POLICIES", "load_policy", "policy_from_text",
            "policy_json_schema"]
 
 Severity = Literal["block", "warn"]
 OnMissing = Literal["fail", "warn", "ignore"]
-BUILTIN_POLICIES = ("default", "strict", "lenient")
+UseCase = Literal["general", "employment", "lending", "moderation", "routing"]
+USE_CASES: tuple[str, ...] = ("general", "employment", "lending", "moderation", "routing")
+BUILTIN_POLICIES = ("default", "strict", "lenient", "employment", "lending", "moderation", "routing")
 
 
 class _Strict(BaseModel):
@@ -51,6 +54,23 @@ class ImpactRatioCheck(_CiChoice):
 
 class DisparityCheck(_CiChoice):
     max: float = Field(0.1, ge=0, le=1, description="Maximum difference between groups (0..1).")
+    features: list[str] = Field(default_factory=list, description="Only these groupings (by name); empty: all.")
+    intersections: bool = True
+
+
+class DisparityTestCheck(CheckConfig):
+    """Fails when the test of 'any disparity' finds evidence (adjusted p-value below the section's alpha)."""
+
+    metrics: list[Literal["selection_rate", "tpr", "fpr", "equalized_odds"]] = Field(
+        default_factory=lambda: ["selection_rate"], description="Rates whose tests are judged (neutral classes: "
+                                                                "selection_rate is skipped).")
+    features: list[str] = Field(default_factory=list, description="Only these groupings (by name); empty: all.")
+    intersections: bool = True
+
+
+class MisroutingCheck(_CiChoice):
+    max: float = Field(0.5, ge=0, le=1, description="Highest share of a group's rows of a neutral (routing) class that "
+                                                    "are sent to another class (1 - recall), per group.")
     features: list[str] = Field(default_factory=list, description="Only these groupings (by name); empty: all.")
     intersections: bool = True
 
@@ -86,6 +106,10 @@ class Checks(_Strict):
     impact_ratio: ImpactRatioCheck | None = None
     demographic_parity_difference: DisparityCheck | None = None
     equalized_odds_difference: DisparityCheck | None = None
+    true_positive_rate_difference: DisparityCheck | None = None
+    false_positive_rate_difference: DisparityCheck | None = None
+    misrouting_rate: MisroutingCheck | None = None
+    disparity_test: DisparityTestCheck | None = None
     counterfactual_flip_rate: FlipRateCheck | None = None
     sensitive_token_reliance: RelianceCheck | None = None
     macro_f1: MacroF1Check | None = None
@@ -117,9 +141,11 @@ class Policy(_Strict):
     version: Literal[1] = 1
     name: str = Field(min_length=1)
     description: str = ""
+    use_case: UseCase = Field("general", description="What the model decides; the report says which rules apply.")
+    rationale: str = Field("", description="Why these checks fit the use case (shown in the report).")
     on_missing: OnMissing = Field("fail", description="Default for checks whose section is missing from the record.")
     use_ci_bound: bool = Field(False, description="Default: compare the pessimistic CI bound, not the point estimate.")
-    min_group_size: int = Field(30, ge=1, description="Groups smaller than this get no verdict (reported as excluded).")
+    min_group_size: int = Field(30, ge=1, description="Groups smaller than this get no verdict (reported too small).")
     checks: Checks
     waivers: list[Waiver] = Field(default_factory=list)
 
@@ -176,7 +202,7 @@ def policy_from_text(text: str, *, source: str) -> Policy:
 
 
 def load_policy(path: str | Path | None = None) -> LoadedPolicy:
-    """Load a policy file, or a shipped policy by name ('default', 'strict', 'lenient'); None means 'default'."""
+    """Load a policy file, or a shipped policy by name (see BUILTIN_POLICIES); None means 'default'."""
     name = "default" if path is None else str(path)
     if name.startswith("builtin:") or (name in BUILTIN_POLICIES and not Path(name).exists()):
         name = name.removeprefix("builtin:")

@@ -20,7 +20,7 @@ from pydantic import Field, ValidationError
 from audit.core.errors import BadInputError
 
 from ._common import ClassificationMetrics, ClassMetrics, DataFingerprint, Estimate, Execution, Notice, Record
-from ._fairness import FairnessSection, GroupingResult, GroupResult, MitigationResult
+from ._fairness import DisparityTest, FairnessSection, GroupingResult, GroupResult, GroupTest, MitigationResult
 from ._fingerprint import fingerprint
 from ._monitoring import GroupPoint, LogFingerprint, MonitorAlert, MonitoringSection, MonitorWindow, WindowCheck
 from ._policy import CheckResult, PolicySection
@@ -38,12 +38,12 @@ from ._train import CurvePoint, TrainingWaiver, TrainSection
 
 __all__ = [
     "SCHEMA_VERSION", "RunRecord", "ToolInfo", "Estimate", "DataFingerprint", "ClassMetrics", "ClassificationMetrics",
-    "Execution",
-    "Notice", "ScrubSection", "ScrubTable", "ResidualCheck", "TrainSection", "TrainingWaiver", "CurvePoint", "FairnessSection",
-    "GroupingResult", "GroupResult", "MitigationResult", "CounterfactualSection", "FamilyResult", "SwapExample",
-    "TermEffect", "AttributionSection", "AttributedExample", "GroupReliance", "PolicySection", "CheckResult", "MonitoringSection", "MonitorWindow", "MonitorAlert", "WindowCheck", "GroupPoint",
-    "LogFingerprint", "new_run_id",
-    "validate_run_id", "record_from_json", "tool_info", "utc_now", "fingerprint",
+    "AttributedExample", "AttributionSection", "CheckResult", "CounterfactualSection", "CurvePoint", "DisparityTest",
+    "Execution", "FairnessSection", "FamilyResult", "fingerprint", "GroupingResult", "GroupPoint", "GroupReliance",
+    "GroupResult", "GroupTest", "LogFingerprint", "MitigationResult", "MonitorAlert", "MonitoringSection",
+    "MonitorWindow", "new_run_id", "Notice", "PolicySection", "record_from_json", "ResidualCheck", "ScrubSection",
+    "ScrubTable", "SwapExample", "TermEffect", "tool_info", "TrainingWaiver", "TrainSection", "utc_now",
+    "validate_run_id", "WindowCheck",
 ]
 
 SCHEMA_VERSION = 1

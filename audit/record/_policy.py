@@ -30,6 +30,8 @@ class PolicySection(Record):
     policy_name: str
     policy_sha256: str
     policy_source: str = Field("", description="File the policy was read from, or 'builtin:<name>'.")
+    use_case: str = Field("general", description="The use case the policy is written for (employment, lending, ...).")
+    rationale: str = Field("", description="Why the policy's rules fit that use case (from the policy file).")
     evaluated_at: str
     verdict: str = Field(description="pass, warn or fail.")
     checks: list[CheckResult] = Field(default_factory=list)

@@ -38,7 +38,8 @@ def _hand(rows, group):
 
 def _audit(rows, **config):
     y_true, y_pred, sensitive = _arrays(rows)
-    cfg = FairnessConfig(**{"favorable_label": "approve", "min_group_size": 5, "min_group_share": 0.0,
+    # C (n=2, 10%) is below min_group_size (no verdict) and, with min_group_share 0.15, excluded from the reference.
+    cfg = FairnessConfig(**{"favorable_label": "approve", "min_group_size": 5, "min_group_share": 0.15,
                             "n_boot": 50, **config})
     return group_audit(y_true, y_pred, LABELS, sensitive, cfg)
 
@@ -198,3 +199,45 @@ def test_outcome_configuration_errors_are_bad_input():
         resolve_outcomes(LABELS, FairnessConfig())
     assert [o.name for o in resolve_outcomes(["a", "b", "c"], FairnessConfig())] == ["a", "b", "c"]
     assert resolve_outcomes(["a", "b", "c"], FairnessConfig(adverse_label="b"))[0].classes == (0, 2)
+
+
+def test_ll144_two_percent_rule_is_separate_from_the_small_n_rule():
+    """A group with 3.7% of rows (n=26) and the highest selection rate is below min_group_size: no verdict of its
+    own, but LL144 lets only categories under 2% leave the impact ratio, so it is the reference; a 1.5% group is
+    excluded from the reference and the verdict, and its counts are still reported."""
+    rng = np.random.default_rng(4)
+    sizes = {"big": 400, "mid": 277, "rare": 26, "tiny": 11}  # shares 56.6%, 39.2%, 3.7%, 1.6%
+    rates = {"big": 0.40, "mid": 0.38, "rare": 0.65, "tiny": 0.90}
+    groups = np.repeat(list(sizes), list(sizes.values()))
+    y_pred = np.concatenate([(np.arange(n) < round(rates[g] * n)).astype(int) for g, n in sizes.items()])
+    y_true = rng.integers(0, 2, len(groups))
+    grouping = group_audit(y_true, y_pred, LABELS, pd.DataFrame({"race": groups}),
+                           FairnessConfig(favorable_label="approve", n_boot=100, n_perm=100)).groupings[0]
+    by = {g.group: g for g in grouping.groups}
+    assert grouping.reference_group == "rare"
+    assert by["rare"].small and not by["rare"].excluded and by["rare"].four_fifths_pass is None
+    assert "too small for a verdict" in by["rare"].impact_ratio.note
+    assert by["tiny"].excluded and by["tiny"].count == 11 and by["tiny"].four_fifths_pass is None
+    assert "2% rule" in by["tiny"].impact_ratio.note
+    # Impact ratios against the rare group's rate: both large groups fail the four-fifths rule.
+    assert by["big"].impact_ratio.value == pytest.approx((160 / 400) / (17 / 26))
+    assert grouping.four_fifths_failures == ["big", "mid"]
+
+
+def test_adverse_class_of_a_multiclass_model_is_judged_on_its_complement():
+    """Group B is denied less often than A: with `deny: adverse` it is the reference (most favorable), not a failure."""
+    labels = ["deny", "approve", "refer"]
+    rng = np.random.default_rng(8)
+    n = 3000
+    group = rng.choice(["A", "B"], n)
+    deny = rng.random(n) < np.where(group == "A", 0.45, 0.15)
+    y_pred = np.where(deny, 0, rng.integers(1, 3, n))
+    y_true = rng.integers(0, 3, n)
+    config = FairnessConfig(classes={"deny": "adverse", "approve": "favorable"}, n_boot=50, n_perm=50)
+    audit = group_audit(y_true, y_pred, labels, pd.DataFrame({"g": group}), config)
+    adverse = next(g for g in audit.groupings if g.direction == "adverse")
+    assert adverse.outcome == "not deny" and adverse.reference_group == "B"
+    assert adverse.four_fifths_failures == ["A"]
+    naive = group_audit(y_true, y_pred, labels, pd.DataFrame({"g": group}),
+                        FairnessConfig(classes_of_interest=["deny"], n_boot=0, n_perm=0))
+    assert naive.groupings[0].four_fifths_failures == ["B"]  # the old reading: B 'fails' for being denied less
