@@ -102,13 +102,19 @@ def register(app: typer.Typer) -> None:
                                  for r in rows) or "no reviewers")
 
     @group.command("verify-ledger")
-    def verify_ledger(runs_root: RunsRootOpt = None, db_url: DbUrlOpt = None) -> None:
-        """Check the sign-off hash chain; exit 2 if an entry was edited or deleted."""
+    def verify_ledger(
+        runs_root: RunsRootOpt = None,
+        db_url: DbUrlOpt = None,
+        expect_head: Annotated[str | None, typer.Option(
+            "--expect-head", help="A head hash kept outside the run store (e.g. printed by `govaudit gate` into a CI "
+                                  "log): it must still be in the chain.")] = None,
+    ) -> None:
+        """Check the sign-off hash chain and every copy of its head; exit 2 if anything was edited or deleted."""
         from audit.record.signoff import SignoffLedger
 
         from ._options import open_store
 
-        check = SignoffLedger(open_store(runs_root, db_url)).verify()
+        check = SignoffLedger(open_store(runs_root, db_url)).verify(expect_head=expect_head)
         output({"ok": check.ok, "entries": check.entries, "head": check.head, "problems": check.problems,
                 "warnings": check.warnings},
                "\n".join([f"sign-off ledger: {check.entries} entries, "

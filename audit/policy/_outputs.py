@@ -7,7 +7,7 @@ from typing import Any
 
 from audit.record import CheckResult, PolicySection
 
-__all__ = ["summary_lines", "junit_xml", "markdown_summary", "json_payload"]
+__all__ = ["summary_lines", "junit_xml", "markdown_summary", "json_payload", "ledger_line"]
 
 _LABEL = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "not_run": "NOT RUN"}
 _VERDICT = {"pass": "passed", "warn": "passed with warnings", "fail": "BLOCKED"}
@@ -23,6 +23,17 @@ def _line(check: CheckResult) -> str:
     return f"{_LABEL[check.status]}{effect} {check.id}: {check.evidence}{waived}"
 
 
+def ledger_line(section: PolicySection) -> str | None:
+    """The sign-off ledger's head as the gate saw it (CI logs keep it: an anchor outside the run store)."""
+    ledger = section.signoff_ledger
+    if ledger is None:
+        return None
+    if not ledger.intact:
+        return f"sign-off ledger BROKEN ({ledger.entries} entries): no approval counts: " + "; ".join(ledger.problems)
+    return (f"sign-off ledger intact: {ledger.entries} entries, head {ledger.head} "
+            f"(check later: govaudit dashboard verify-ledger --expect-head {ledger.head})")
+
+
 def summary_lines(section: PolicySection, run_id: str) -> list[str]:
     """Verdict line, then one line per check that blocks or warns, then expired waivers."""
     counts = _counts(section)
@@ -31,6 +42,8 @@ def summary_lines(section: PolicySection, run_id: str) -> list[str]:
     lines += [_line(c) for c in section.checks if c.effect == "block"]
     lines += [_line(c) for c in section.checks if c.effect == "warn"]
     lines += [f"EXPIRED WAIVER {text}" for text in section.expired_waivers]
+    if (ledger := ledger_line(section)) is not None:
+        lines.append(ledger)
     return lines
 
 
@@ -46,7 +59,11 @@ def junit_xml(section: PolicySection, run_id: str) -> str:
                           time="0", timestamp=section.evaluated_at[:19])
     props = ET.SubElement(suite, "properties")
     for name, value in (("run_id", run_id), ("policy_sha256", section.policy_sha256), ("verdict", section.verdict),
-                        *((f"count_{s}", str(n)) for s, n in counts.items())):
+                        *((f"count_{s}", str(n)) for s, n in counts.items()),
+                        *((("signoff_ledger_head", section.signoff_ledger.head),
+                           ("signoff_ledger_entries", str(section.signoff_ledger.entries)),
+                           ("signoff_ledger_intact", str(section.signoff_ledger.intact).lower()))
+                          if section.signoff_ledger else ())):
         ET.SubElement(props, "property", name=name, value=value)
     for check in section.checks:
         case = ET.SubElement(suite, "testcase", name=check.id, classname=f"govaudit.policy.{section.policy_name}",
@@ -88,6 +105,8 @@ def markdown_summary(section: PolicySection, run_id: str) -> str:
                      f"{_cell(check.threshold)} | {_cell(check.evidence)}{waived} |")
     if section.expired_waivers:
         lines += ["", "**Expired waivers (ignored):**", *[f"- {_cell(w)}" for w in section.expired_waivers]]
+    if (ledger := ledger_line(section)) is not None:
+        lines += ["", _cell(ledger)]
     return "\n".join(lines) + "\n"
 
 

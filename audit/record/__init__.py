@@ -15,14 +15,23 @@ from datetime import datetime, timezone
 from importlib import metadata
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, PrivateAttr, ValidationError
 
 from audit.core.errors import BadInputError
 
-from ._common import ClassificationMetrics, ClassMetrics, DataFingerprint, Estimate, Notice, Record
+from ._common import (
+    Artifact,
+    ClassificationMetrics,
+    ClassMetrics,
+    DataFingerprint,
+    Estimate,
+    Notice,
+    Record,
+    SignoffAnchor,
+)
 from ._fairness import FairnessSection, GroupingResult, GroupResult, MitigationResult
 from ._fingerprint import fingerprint
-from ._policy import CheckResult, PolicySection
+from ._policy import CheckResult, LedgerState, PolicySection
 from ._probes import (
     AttributedExample,
     AttributionSection,
@@ -40,7 +49,8 @@ __all__ = [
     "Notice", "ScrubSection", "ScrubTable", "ResidualCheck", "TrainSection", "TrainingWaiver", "CurvePoint", "FairnessSection",
     "GroupingResult", "GroupResult", "MitigationResult", "CounterfactualSection", "FamilyResult", "SwapExample",
     "TermEffect", "AttributionSection", "AttributedExample", "GroupReliance", "PolicySection", "CheckResult", "new_run_id",
-    "validate_run_id", "record_from_json", "tool_info", "utc_now", "fingerprint",
+    "validate_run_id", "record_from_json", "tool_info", "utc_now", "fingerprint", "Artifact", "SignoffAnchor",
+    "DOWNSTREAM", "texts_withheld", "LedgerState",
 ]
 
 SCHEMA_VERSION = 1
@@ -107,12 +117,37 @@ class RunRecord(Record):
     attribution: AttributionSection | None = None
     policy: PolicySection | None = None
     notices: list[Notice] = Field(default_factory=list)
+    artifacts: list[Artifact] = Field(default_factory=list, description="Files in the run directory with SHA-256.")
+    signoff_anchor: SignoffAnchor | None = Field(
+        None, description="Newest sign-off ledger entry on this run (a copy of the ledger head; not evidence).")
+    _disk_digest: str | None = PrivateAttr(None)
 
     def notice(self, stage: str, code: str, message: str) -> None:
         self.notices.append(Notice(stage=stage, code=code, message=message))
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)
+
+
+# What a rerun of a stage makes stale: (sections, stages) to drop. A rerun replaces the stage's outputs, so every
+# section computed from the old outputs would judge the new model on old evidence.
+DOWNSTREAM: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "scrub": (("train", "fairness", "counterfactual", "attribution", "policy"), ("train", "audit", "gate")),
+    "train": (("fairness", "counterfactual", "attribution", "policy"), ("audit", "gate")),
+    "audit": (("policy",), ("gate",)),
+}
+
+
+def texts_withheld(record: RunRecord) -> str | None:
+    """Why example texts of this run may not be shown (None: they may). Reports and dashboard both ask this."""
+    if record.scrub is None:
+        return "this run has no scrub record, so example texts may hold personal data"
+    tables = [record.scrub, *getattr(record.scrub, "tables", {}).values()]
+    if any(t.residual is not None and not t.residual.passed for t in tables):
+        return "the residual PII check after scrubbing failed"
+    if record.train is not None and record.train.waiver is not None:
+        return "the model was trained on unscrubbed data under a waiver"
+    return None
 
 
 def record_from_json(text: str | bytes, *, source: str = "run record") -> RunRecord:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Record", "Estimate", "DataFingerprint", "ClassMetrics", "ClassificationMetrics", "Notice"]
+__all__ = ["Record", "Estimate", "DataFingerprint", "ClassMetrics", "ClassificationMetrics", "Notice", "Artifact",
+           "SignoffAnchor"]
 
 
 class Record(BaseModel):
@@ -52,3 +53,19 @@ class Notice(Record):
     stage: str
     code: str
     message: str
+
+
+class Artifact(Record):
+    """A file in the run directory with its SHA-256 when the stage that wrote it finished (`govaudit runs verify`)."""
+
+    path: str = Field(description="Relative to the run directory.")
+    sha256: str
+    bytes: int
+    stage: str = Field(description="The stage that wrote (or last changed) the file.")
+
+
+class SignoffAnchor(Record):
+    """The sign-off ledger's newest entry on this run, written by the ledger (not part of the signed evidence)."""
+
+    seq: int
+    entry_hash: str

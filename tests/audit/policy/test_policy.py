@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
+from audit.record.signoff import GENESIS, Approval, LedgerCheck
 from section_builders import fairness, group, grouping
 
 from audit.policy import CHECK_IDS, LoadedPolicy, evaluate_policy, load_policy, policy_from_text, policy_json_schema
@@ -239,8 +241,12 @@ class FakeLedger:
     def __init__(self, approved: set[tuple[str, str]]):
         self.approved_pairs = approved
 
-    def approved(self, run_id: str, record_sha256: str) -> bool:
-        return (run_id, record_sha256) in self.approved_pairs
+    def verify(self, expect_head=None) -> LedgerCheck:
+        return LedgerCheck(entries=len(self.approved_pairs), head=GENESIS)
+
+    def approval(self, run_id: str, subject_sha256: str, **rules) -> Approval:
+        ok = (run_id, subject_sha256) in self.approved_pairs
+        return Approval(ok, "approved by ana" if ok else "no reviewer approval bound to this evidence")
 
 
 def test_signoff_is_bound_to_the_evidence_not_the_policy_section():
