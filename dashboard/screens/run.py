@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from audit.record import Estimate, GroupingResult, RunRecord
+from audit.record.signoff import run_owner
 from audit.record.store import RunStore
 from dashboard.charts import chart_height, curve_chart, estimate_chart, histogram_chart, token_heatmap_html
 from dashboard.data import LoadedRun, load_run, open_ledger, open_store, score_histogram
@@ -66,11 +67,16 @@ def _header(store: RunStore, loaded: LoadedRun) -> None:
     policy = record.policy
     failing = sum(c.status == "fail" for c in policy.checks) if policy else 0
     verdict_banner(policy.verdict if policy else None, failing)
-    history = open_ledger(store).history(record.run_id)
+    ledger = open_ledger(store)
+    approval = ledger.approval(record.run_id, loaded.subject_sha256, owner=run_owner(record))
+    history = ledger.history(record.run_id)
     bound = [e for e in history if e.record_sha256 == loaded.subject_sha256]
-    if bound:
+    if approval.broken:
+        st.error(md(f"Sign-off: {approval.reason}"))
+    elif bound:
         last = bound[-1]
-        st.caption(md(f"Sign-off: {last.decision} by {last.reviewer} at {last.created_at} (on this evidence)"))
+        st.caption(md(f"Sign-off: {last.decision} by {last.reviewer} at {last.created_at} (on this evidence) — "
+                      f"{'counts as approved' if approval.ok else 'not approved'}: {approval.reason}"))
     elif history:
         st.caption("Sign-off: decisions exist for an older version of this run's evidence; none for this one.")
     else:
