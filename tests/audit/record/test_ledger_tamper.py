@@ -127,3 +127,25 @@ def test_subject_hash_ignores_the_anchor_but_not_the_artifacts():
     assert signoff_subject_sha256(record) == base
     record.artifacts = [Artifact(path="m.bin", sha256=SHA_A, bytes=1, stage="train")]
     assert signoff_subject_sha256(record) != base
+
+
+def _signer(root: str, url: str | None, reviewer: str, n: int) -> None:
+    ledger = SignoffLedger(RunStore(root, url))
+    for i in range(n):
+        ledger.sign("r1", SHA_A, "request_changes", f"round {i}", reviewer)
+
+
+def test_two_concurrent_signers_keep_one_intact_chain(ledger):
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    url = None if ledger.store.database_url.startswith("sqlite") else ledger.store.database_url
+    procs = [ctx.Process(target=_signer, args=(str(ledger.store.root), url, name, 15)) for name in ("ana", "ben")]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=120)
+    assert [proc.exitcode for proc in procs] == [0, 0]
+    check = ledger.verify()
+    assert check.ok and check.entries == 30, check.problems
+    assert ledger.store.load("r1").signoff_anchor.seq == 30
