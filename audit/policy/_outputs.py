@@ -5,6 +5,7 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from audit.core.text import neutralise
 from audit.record import CheckResult, PolicySection
 
 __all__ = ["summary_lines", "junit_xml", "markdown_summary", "json_payload", "ledger_line"]
@@ -20,7 +21,7 @@ def _counts(section: PolicySection) -> dict[str, int]:
 def _line(check: CheckResult) -> str:
     waived = f" [waived: {check.waiver}]" if check.waiver else ""
     effect = " (blocks)" if check.effect == "block" else ""
-    return f"{_LABEL[check.status]}{effect} {check.id}: {check.evidence}{waived}"
+    return neutralise(f"{_LABEL[check.status]}{effect} {check.id}: {check.evidence}{waived}")
 
 
 def ledger_line(section: PolicySection) -> str | None:
@@ -68,17 +69,17 @@ def junit_xml(section: PolicySection, run_id: str) -> str:
     for check in section.checks:
         case = ET.SubElement(suite, "testcase", name=check.id, classname=f"govaudit.policy.{section.policy_name}",
                              time="0")
-        detail = "\n".join(f"{k}: {v}" for k, v in (("title", check.title), ("measured", check.measured),
+        detail = "\n".join(f"{k}: {neutralise(v)}" for k, v in (("title", check.title), ("measured", check.measured),
                                                      ("threshold", check.threshold), ("basis", check.basis),
                                                      ("severity", check.severity), ("source", check.source),
                                                      ("waiver", check.waiver)) if v not in (None, ""))
         if check.effect == "block":
-            failure = ET.SubElement(case, "failure", message=check.evidence, type=f"policy.{check.status}")
+            failure = ET.SubElement(case, "failure", message=neutralise(check.evidence), type=f"policy.{check.status}")
             failure.text = detail
         elif check.status == "not_run":
-            ET.SubElement(case, "skipped", message=check.evidence)
+            ET.SubElement(case, "skipped", message=neutralise(check.evidence))
         out = ET.SubElement(case, "system-out")
-        out.text = f"{check.status}: {check.evidence}\n{detail}"
+        out.text = f"{check.status}: {neutralise(check.evidence)}\n{detail}"
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
@@ -86,7 +87,8 @@ def junit_xml(section: PolicySection, run_id: str) -> str:
 def _cell(value: Any) -> str:
     if value is None or value == "":
         return "–"
-    text = f"{value:.3f}" if isinstance(value, float) else str(value)
+    text = f"{value:.3f}" if isinstance(value, float) else neutralise(value)
+    text = text.replace("://", ":\\/\\/")  # no autolinks
     return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
 
 

@@ -118,8 +118,6 @@ class RunRecord(Record):
     policy: PolicySection | None = None
     notices: list[Notice] = Field(default_factory=list)
     artifacts: list[Artifact] = Field(default_factory=list, description="Files in the run directory with SHA-256.")
-    signoff_anchor: SignoffAnchor | None = Field(
-        None, description="Newest sign-off ledger entry on this run (a copy of the ledger head; not evidence).")
     _disk_digest: str | None = PrivateAttr(None)
 
     def notice(self, stage: str, code: str, message: str) -> None:

@@ -65,7 +65,7 @@ class Artifact(Record):
 
 
 class SignoffAnchor(Record):
-    """The sign-off ledger's newest entry on this run, written by the ledger (not part of the signed evidence)."""
+    """The sign-off ledger's newest entry on a run, kept beside its record (`signoff-anchor.json`) by the ledger."""
 
     seq: int
     entry_hash: str

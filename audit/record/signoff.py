@@ -4,8 +4,8 @@ Each entry binds a decision (approve, reject, request_changes), a mandatory comm
 id, the SHA-256 of the evidence the reviewer saw and, for an approval of a run with failed blocking checks, the
 reviewer's risk acceptance of each such check. Its hash covers those fields and the previous entry's hash, so
 editing or deleting a row breaks the chain. The newest entry (the head) is kept in three more places, all written
-with every decision: the `signoff_head` table (same transaction), `<runs-root>/signoff-head.json`, and the
-`signoff_anchor` of the run record the decision is about. `verify()` reports every disagreement, a missing head
+with every decision: the `signoff_head` table (same transaction), `<runs-root>/signoff-head.json`, and
+`signoff-anchor.json` in the directory of the run the decision is about. `verify()` reports every disagreement, a missing head
 included, as BROKEN; `verify(expect_head=H)` also checks an external anchor (a head printed into CI logs by the gate).
 
 Limits: someone who can rewrite the database, the head file and the run records together can forge a consistent
@@ -32,7 +32,7 @@ from audit.core.errors import BadInputError
 from audit.core.io import atomic_write_text, sha256_bytes
 
 from . import RunRecord, SignoffAnchor, utc_now, validate_run_id
-from .store import RECORD_FILE, RunStore, _metadata
+from .store import ANCHOR_FILE, RunStore, _metadata
 
 __all__ = ["DECISIONS", "GENESIS", "SignoffEntry", "LedgerCheck", "Approval", "SignoffLedger", "entry_hash",
            "signoff_subject_sha256", "blocking_failures"]
@@ -293,7 +293,7 @@ class SignoffLedger:
 
     def verify(self, expect_head: str | None = None) -> LedgerCheck:
         """Recompute every hash and link; compare the end of the chain with the head table, the head file and the
-        anchors in the run records; with `expect_head`, also require that external anchor to be in the chain."""
+        anchors beside the run records; with `expect_head`, also require that external anchor to be in the chain."""
         rows = self.entries()
         check = LedgerCheck(entries=len(rows), head=rows[-1].entry_hash if rows else GENESIS)
         prev_hash, prev_seq = GENESIS, 0
@@ -321,30 +321,27 @@ class SignoffLedger:
         return check
 
     def _anchor_problems(self, rows: list[SignoffEntry]) -> list[str]:
-        """Each run record's anchor must name the ledger's newest entry on that run, and vice versa."""
+        """Each run's anchor must name the ledger's newest entry on that run, and vice versa."""
         newest = {e.run_id: e for e in rows}
         anchors: dict[str, Any] = {}
         if self.store.root.is_dir():
-            for path in sorted(self.store.root.glob(f"*/{RECORD_FILE}")):
-                try:
-                    anchor = json.loads(path.read_bytes()).get("signoff_anchor")
-                except (OSError, ValueError, AttributeError):
-                    continue
-                if anchor:
-                    anchors[path.parent.name] = anchor
+            for path in sorted(self.store.root.glob(f"*/{ANCHOR_FILE}")):
+                anchor = self.store.signoff_anchor(path.parent.name)
+                if anchor is not None:
+                    anchors[path.parent.name] = anchor.model_dump() if isinstance(anchor, SignoffAnchor) else anchor
         problems = []
         for run_id in sorted(set(newest) | set(anchors)):
             entry, anchor = newest.get(run_id), anchors.get(run_id)
             if entry is None:
-                problems.append(f"run {run_id}'s record names ledger entry {anchor.get('seq')} as its newest decision, "
-                                "but the ledger has no decision on it (entries deleted)")
+                problems.append(f"run {run_id}'s {ANCHOR_FILE} names ledger entry {anchor.get('seq')} as its newest "
+                                "decision, but the ledger has no decision on it (entries deleted)")
             elif anchor is None:
                 if self.store.exists(run_id):
-                    problems.append(f"run {run_id}'s record carries no sign-off anchor although the ledger has "
-                                    f"decisions on it (newest: entry {entry.seq}); record replaced outside govaudit")
+                    problems.append(f"run {run_id} has no {ANCHOR_FILE} although the ledger has decisions on it "
+                                    f"(newest: entry {entry.seq}); deleted outside govaudit")
             elif anchor != {"seq": entry.seq, "entry_hash": entry.entry_hash}:
-                problems.append(f"run {run_id}'s record names entry {anchor.get('seq')} as its newest decision but the "
-                                f"ledger's newest on it is entry {entry.seq} (entries deleted or record rolled back)")
+                problems.append(f"run {run_id}'s {ANCHOR_FILE} names entry {anchor.get('seq')} as its newest decision "
+                                f"but the ledger's newest on it is entry {entry.seq} (entries deleted or anchor rolled back)")
         return problems
 
     def _read_head_row(self) -> dict[str, Any] | None:
@@ -409,7 +406,7 @@ def signoff_subject_sha256(record: RunRecord) -> str:
     keeps a sign-off valid across gate runs while any change to the evidence (a new stage, new numbers) voids it.
     """
     data = json.loads(record.to_json())
-    for key in ("policy", "updated_at", "signoff_anchor"):
+    for key in ("policy", "updated_at"):
         data.pop(key, None)
     if not data.get("artifacts"):  # records written before artifacts were listed keep their hash
         data.pop("artifacts", None)

@@ -2,8 +2,8 @@
 
 Every write is atomic (temp file + rename); the index is a cache of the records and can be rebuilt from them.
 Record writes are serialised per run (a file lock) and compare-and-swap: a record loaded before another command
-saved the same run is refused (`RecordConflict`) instead of silently overwriting that command's sections. The
-`signoff_anchor` field belongs to the sign-off ledger: saves keep the one on disk and the CAS ignores it.
+saved the same run is refused (`RecordConflict`) instead of silently overwriting that command's sections. Beside the
+record, `signoff-anchor.json` is the sign-off ledger's copy of its newest entry on the run (written by the ledger).
 """
 from __future__ import annotations
 
@@ -28,10 +28,11 @@ from . import DOWNSTREAM, Artifact, RunRecord, SignoffAnchor, new_run_id, record
 if TYPE_CHECKING:
     from audit.core.config import ProjectConfig
 
-__all__ = ["RunStore", "RunSummary", "RECORD_FILE", "RecordConflict", "ArtifactCheck", "begin_run", "finish_stage",
+__all__ = ["RunStore", "RunSummary", "RECORD_FILE", "ANCHOR_FILE", "RecordConflict", "ArtifactCheck", "begin_run", "finish_stage",
            "scrubbed_table_path"]
 
 RECORD_FILE = "record.json"
+ANCHOR_FILE = "signoff-anchor.json"
 _metadata = MetaData()
 runs_table = Table(
     "runs", _metadata,
@@ -57,10 +58,8 @@ class RecordConflict(BadInputError):
 
 
 def _cas_digest(text: str | bytes) -> str:
-    """SHA-256 of a record's JSON without the ledger-owned `signoff_anchor` (what compare-and-swap compares)."""
-    data = json.loads(text)
-    data.pop("signoff_anchor", None)
-    return sha256_bytes(json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8"))
+    """What compare-and-swap compares: the SHA-256 of the record file's bytes."""
+    return sha256_bytes(text.encode("utf-8") if isinstance(text, str) else text)
 
 
 ArtifactCheck = dict[str, Any]
@@ -113,19 +112,16 @@ class RunStore:
         """Write the record atomically and update the index; returns the record's SHA-256.
 
         Refused with `RecordConflict` if `record` was loaded (or last saved) from a file that another writer has
-        replaced since. The ledger's `signoff_anchor` on disk is kept.
+        replaced since.
         """
         path = self.run_dir(record.run_id) / RECORD_FILE
         with self._record_lock(record.run_id):
             if path.is_file():
-                disk = path.read_bytes()
-                if record._disk_digest is not None and _cas_digest(disk) != record._disk_digest:
+                if record._disk_digest is not None and _cas_digest(path.read_bytes()) != record._disk_digest:
                     raise RecordConflict(
                         f"run {record.run_id}: the record changed on disk after this command read it "
                         "(another govaudit command saved the same run); nothing was written", where=str(path),
                         fix="run one command per run at a time; rerun this command")
-                anchor = json.loads(disk).get("signoff_anchor")
-                record.signoff_anchor = SignoffAnchor.model_validate(anchor) if anchor else None
             record.updated_at = utc_now()
             return self._write(record)
 
@@ -138,13 +134,19 @@ class RunStore:
         return digest
 
     def set_signoff_anchor(self, run_id: str, anchor: SignoffAnchor) -> None:
-        """Copy the ledger's newest entry on `run_id` into its record (the ledger calls this after each decision)."""
-        if not self.exists(run_id):
-            return
-        with self._record_lock(run_id):
-            record = self.load(run_id)
-            record.signoff_anchor = anchor
-            self._write(record)
+        """Keep the ledger's newest entry on `run_id` beside its record (the ledger calls this after each decision)."""
+        if self.exists(run_id):
+            atomic_write_text(self.run_dir(run_id) / ANCHOR_FILE, anchor.model_dump_json())
+
+    def signoff_anchor(self, run_id: str) -> SignoffAnchor | dict | None:
+        """The run's anchor; None if absent, `{"seq": "unreadable"}` if it cannot be parsed."""
+        path = self.run_dir(run_id) / ANCHOR_FILE
+        if not path.is_file():
+            return None
+        try:
+            return SignoffAnchor.model_validate_json(path.read_bytes())
+        except (OSError, ValueError):
+            return {"seq": "unreadable"}
 
     @contextlib.contextmanager
     def _record_lock(self, run_id: str) -> Iterator[None]:
@@ -165,7 +167,7 @@ class RunStore:
         listed = []
         for path in sorted(p for p in base.rglob("*") if p.is_file()):
             rel = path.relative_to(base).as_posix()
-            if rel == RECORD_FILE or any(part.startswith(".") for part in path.relative_to(base).parts):
+            if rel in (RECORD_FILE, ANCHOR_FILE) or any(part.startswith(".") for part in path.relative_to(base).parts):
                 continue
             digest = sha256_file(path)
             old = known.get(rel)
@@ -185,7 +187,7 @@ class RunStore:
         listed = {a.path for a in record.artifacts}
         for path in sorted(p for p in base.rglob("*") if p.is_file()):
             rel = path.relative_to(base).as_posix()
-            if rel != RECORD_FILE and rel not in listed and not any(
+            if rel not in (RECORD_FILE, ANCHOR_FILE) and rel not in listed and not any(
                     part.startswith(".") for part in path.relative_to(base).parts):
                 rows.append({"path": rel, "stage": None, "status": "unlisted", "sha256": None})
         return rows

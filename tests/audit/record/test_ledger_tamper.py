@@ -5,7 +5,7 @@ import json
 import pytest
 from audit.cli import main
 from audit.core.errors import BadInputError
-from audit.record import Artifact, RunRecord, SignoffAnchor
+from audit.record import Artifact, RunRecord
 from audit.record.signoff import SignoffLedger, signoff_subject_sha256
 from audit.record.store import RunStore
 
@@ -55,8 +55,8 @@ def test_rollback_that_also_rewrites_the_head_table_and_file_is_caught_by_the_ru
     _sql(ledger, "UPDATE signoff_head SET seq=2, entry_hash=?", second.entry_hash)
     (ledger.store.root / "signoff-head.json").write_text(json.dumps({"seq": 2, "entry_hash": second.entry_hash}))
     problems = ledger.verify().problems
-    assert problems == ["run r1's record names entry 3 as its newest decision but the ledger's newest on it is "
-                        "entry 2 (entries deleted or record rolled back)"]
+    assert problems == ["run r1's signoff-anchor.json names entry 3 as its newest decision but the ledger's newest "
+                        "on it is entry 2 (entries deleted or anchor rolled back)"]
     assert not ledger.approved("r1", SHA_A)
 
 
@@ -67,10 +67,8 @@ def test_full_rewrite_is_caught_only_by_the_external_anchor(ledger):
     _sql(ledger, "DELETE FROM signoffs WHERE seq=3")
     _sql(ledger, "UPDATE signoff_head SET seq=2, entry_hash=?", second.entry_hash)
     (ledger.store.root / "signoff-head.json").write_text(json.dumps({"seq": 2, "entry_hash": second.entry_hash}))
-    path = ledger.store.run_dir("r1") / "record.json"
-    raw = json.loads(path.read_text())
-    raw["signoff_anchor"] = {"seq": 2, "entry_hash": second.entry_hash}
-    path.write_text(json.dumps(raw))
+    (ledger.store.run_dir("r1") / "signoff-anchor.json").write_text(
+        json.dumps({"seq": 2, "entry_hash": second.entry_hash}))
     assert ledger.verify().ok  # consistent forgery of every copy the attacker can reach
     check = ledger.verify(expect_head=anchor)
     assert not check.ok and "external anchor" in check.problems[0]
@@ -98,13 +96,21 @@ def test_a_broken_trail_refuses_new_decisions(ledger):
         ledger.sign("r1", SHA_A, "reject", "no", "ben")
 
 
-def test_the_record_anchor_survives_a_stage_saving_a_stale_copy(ledger):
+def test_a_decision_does_not_change_the_record_file(ledger):
     store = ledger.store
+    before = store.record_sha256("r1")
     stale = store.load("r1")  # a stage read the record before the decision...
     ledger.sign("r1", SHA_A, "approve", "ok", "ana")
+    assert store.record_sha256("r1") == before and store.signoff_anchor("r1").seq == 1
     stale.notice("audit", "x", "y")
-    store.save(stale)  # ...and saves after it: the ledger-owned anchor is kept, no conflict
-    assert store.load("r1").signoff_anchor.seq == 1 and ledger.verify().ok
+    store.save(stale)  # ...and saves after it: no conflict, the anchor stays
+    assert ledger.verify().ok
+
+
+def test_a_deleted_anchor_file_is_broken(ledger):
+    ledger.sign("r1", SHA_A, "approve", "ok", "ana")
+    (ledger.store.run_dir("r1") / "signoff-anchor.json").unlink()
+    assert any("has no signoff-anchor.json" in p for p in ledger.verify().problems)
 
 
 def test_cli_verify_ledger_rollback_and_expect_head(ledger, capsys):
@@ -120,11 +126,9 @@ def test_cli_verify_ledger_rollback_and_expect_head(ledger, capsys):
     assert "BROKEN" in out and "intact" not in out
 
 
-def test_subject_hash_ignores_the_anchor_but_not_the_artifacts():
+def test_subject_hash_covers_the_artifacts():
     record = RunRecord(run_id="r1")
     base = signoff_subject_sha256(record)
-    record.signoff_anchor = SignoffAnchor(seq=1, entry_hash=SHA_A)
-    assert signoff_subject_sha256(record) == base
     record.artifacts = [Artifact(path="m.bin", sha256=SHA_A, bytes=1, stage="train")]
     assert signoff_subject_sha256(record) != base
 
@@ -148,4 +152,4 @@ def test_two_concurrent_signers_keep_one_intact_chain(ledger):
     assert [proc.exitcode for proc in procs] == [0, 0]
     check = ledger.verify()
     assert check.ok and check.entries == 30, check.problems
-    assert ledger.store.load("r1").signoff_anchor.seq == 30
+    assert ledger.store.signoff_anchor("r1").seq == 30
