@@ -112,3 +112,16 @@ def test_artifacts_are_listed_with_sha256_and_verified(store, capsys):
     assert main(["--json", "runs", "verify", "r1", *_root_args(store)]) == 2
     rows = {r["path"]: r["status"] for r in json.loads(capsys.readouterr().out)["artifacts"]}
     assert rows["model/model.safetensors"] == "missing" and rows["splits.parquet"] == "ok"
+
+
+def test_index_lists_filters_and_rebuilds_on_either_database(store):
+    from sqlalchemy import text
+
+    store.create(make_record("r1"))
+    store.create(RunRecord(run_id="r2"))
+    assert {r["run_id"]: r["verdict"] for r in store.list()} == {"r1": "fail", "r2": None}
+    assert [r["run_id"] for r in store.list(verdict="fail")] == ["r1"]
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM runs"))
+    assert store.list() == [] and store.reindex() == 2
+    assert {r["run_id"] for r in store.list()} == {"r1", "r2"}
