@@ -6,9 +6,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import secrets  # noqa: E402
+import secrets
 
-import pytest  # noqa: E402
+import pytest
 
 PG_URL = os.environ.get("GOVAUDIT_TEST_PG_URL", "")
 

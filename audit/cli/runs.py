@@ -78,8 +78,9 @@ def register(app: typer.Typer) -> None:
         store = open_store(runs_root, db_url)
         rows = store.verify_artifacts(run_id)
         bad = [r for r in rows if r["status"] in ("changed", "missing")]
-        lines = [f"run {run_id}: {len(rows) - sum(r['status'] == 'unlisted' for r in rows)} artifacts listed, "
-                 f"{'all match' if not bad else f'{len(bad)} do NOT match'}"]
+        listed = len(rows) - sum(r["status"] == "unlisted" for r in rows)
+        verdict = "all match" if not bad else f"{len(bad)} do NOT match"
+        lines = [f"run {run_id}: {listed} artifacts listed, {verdict}"]
         lines += [f"  {r['status'].upper():8} {r['path']}" + (f"  (written by {r['stage']})" if r["stage"] else "")
                   for r in rows if r["status"] != "ok"]
         output({"run_id": run_id, "ok": not bad, "artifacts": rows}, "\n".join(lines))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["BIDI_CONTROLS", "neutralise", "break_autolinks", "markdown_inline", "plain"]
+__all__ = ["BIDI_CONTROLS", "break_autolinks", "markdown_inline", "neutralise", "plain"]
 
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ZWSP = "\u200b"

@@ -19,7 +19,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -31,8 +31,16 @@ from audit.core.io import atomic_path
 
 from . import utc_now
 
-__all__ = ["Reviewer", "ReviewerList", "hash_password", "check_password", "check_password_policy", "MIN_PASSWORD_LENGTH",
-           "REVIEWERS_FILE", "MAX_FAILURES"]
+__all__ = [
+    "MAX_FAILURES",
+    "MIN_PASSWORD_LENGTH",
+    "REVIEWERS_FILE",
+    "Reviewer",
+    "ReviewerList",
+    "check_password",
+    "check_password_policy",
+    "hash_password",
+]
 
 REVIEWERS_FILE = "reviewers.json"
 MIN_PASSWORD_LENGTH = 12
@@ -190,13 +198,13 @@ class ReviewerList:
         if len(failures) < MAX_FAILURES:
             return None
         until = failures[-1] + min(_BACKOFF * 2 ** (len(failures) - MAX_FAILURES), _MAX_LOCK)
-        return until if until > (now or datetime.now(timezone.utc)) else None
+        return until if until > (now or datetime.now(UTC)) else None
 
     def log(self, event: str, reviewer: str, source: str) -> None:
         """Append one hash-chained line to the audit log (never a password)."""
         with self._log_lock():
             events = self.events()
-            entry = {"at": datetime.now(timezone.utc).isoformat(timespec="microseconds"), "event": event,
+            entry = {"at": datetime.now(UTC).isoformat(timespec="microseconds"), "event": event,
                      "reviewer": reviewer[:128], "source": source, "prev": events[-1]["hash"] if events else _GENESIS}
             entry["hash"] = _event_hash(entry)
             flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT

@@ -21,7 +21,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,17 @@ from audit.core.io import atomic_write_text, sha256_bytes
 from . import RunRecord, SignoffAnchor, utc_now, validate_run_id
 from .store import ANCHOR_FILE, RunStore, _metadata
 
-__all__ = ["DECISIONS", "GENESIS", "SignoffEntry", "LedgerCheck", "Approval", "SignoffLedger", "entry_hash",
-           "signoff_subject_sha256", "blocking_failures"]
+__all__ = [
+    "DECISIONS",
+    "GENESIS",
+    "Approval",
+    "LedgerCheck",
+    "SignoffEntry",
+    "SignoffLedger",
+    "blocking_failures",
+    "entry_hash",
+    "signoff_subject_sha256",
+]
 
 DECISIONS = ("approve", "reject", "request_changes")
 GENESIS = "0" * 64
@@ -274,7 +283,7 @@ class SignoffLedger:
             state = "rejected" if last.decision == "reject" else "changes requested"
             return Approval(False, f"latest decision on this evidence: {last.decision} by {last.reviewer}",
                             head=check.head, state=state)
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         approvers: dict[str, SignoffEntry] = {}
         skipped: list[str] = []
         for entry in bound[last_no + 1:]:

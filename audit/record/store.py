@@ -116,12 +116,12 @@ class RunStore:
         """
         path = self.run_dir(record.run_id) / RECORD_FILE
         with self._record_lock(record.run_id):
-            if path.is_file():
-                if record._disk_digest is not None and _cas_digest(path.read_bytes()) != record._disk_digest:
-                    raise RecordConflict(
-                        f"run {record.run_id}: the record changed on disk after this command read it "
-                        "(another govaudit command saved the same run); nothing was written", where=str(path),
-                        fix="run one command per run at a time; rerun this command")
+            expected = record._disk_digest
+            if expected is not None and path.is_file() and _cas_digest(path.read_bytes()) != expected:
+                raise RecordConflict(
+                    f"run {record.run_id}: the record changed on disk after this command read it "
+                    "(another govaudit command saved the same run); nothing was written", where=str(path),
+                    fix="run one command per run at a time; rerun this command")
             record.updated_at = utc_now()
             return self._write(record)
 

@@ -3,7 +3,7 @@ the CI outputs; quorum, expiry and separation of duties from the policy."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from section_builders import fairness, group, grouping
@@ -105,7 +105,7 @@ def test_expired_approval_does_not_count(env, capsys):
     ledger = SignoffLedger(store)
     subject = signoff_subject_sha256(store.load("good"))
     ledger.sign("good", subject, "approve", "ok", "alice")
-    later = datetime.now(timezone.utc) + timedelta(days=31)
+    later = datetime.now(UTC) + timedelta(days=31)
     assert ledger.approval("good", subject, max_age_days=30).ok
     late = ledger.approval("good", subject, max_age_days=30, now=later)
     assert not late.ok and "expired" in late.reason

@@ -71,7 +71,7 @@ def test_owner_cannot_approve_from_the_cli(env, capsys):
 
 
 def test_export_csv_and_json_for_auditors(env, tmp_path, capsys):
-    store, run = env
+    _, run = env
     assert run("signoff", "request-changes", "r1", "-r", "ana", "-m", "=HYPERLINK(\"x\") CI too wide",
                "--password-stdin") == 0
     assert run("signoff", "export", "--format", "csv", "--out", str(tmp_path / "l.csv")) == 0

@@ -4,8 +4,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
-from audit.record.signoff import GENESIS, Approval, LedgerCheck
 from section_builders import fairness, group, grouping
 
 from audit.policy import CHECK_IDS, LoadedPolicy, evaluate_policy, load_policy, policy_from_text, policy_json_schema
@@ -20,7 +18,7 @@ from audit.record import (
     TrainingWaiver,
     TrainSection,
 )
-from audit.record.signoff import signoff_subject_sha256
+from audit.record.signoff import GENESIS, Approval, LedgerCheck, signoff_subject_sha256
 
 TODAY = date(2026, 6, 1)
 

@@ -4,11 +4,11 @@ import json
 import multiprocessing
 
 import pytest
+from record_factory import make_record
 
 from audit.cli import main
 from audit.record import RunRecord
 from audit.record.store import RecordConflict, RunStore, begin_run, finish_stage
-from record_factory import make_record
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ head an attacker can reach, and what a broken trail does to approvals."""
 import json
 
 import pytest
+
 from audit.cli import main
 from audit.core.errors import BadInputError
 from audit.record import Artifact, RunRecord
@@ -55,8 +56,8 @@ def test_rollback_that_also_rewrites_the_head_table_and_file_is_caught_by_the_ru
     _sql(ledger, "UPDATE signoff_head SET seq=2, entry_hash=?", second.entry_hash)
     (ledger.store.root / "signoff-head.json").write_text(json.dumps({"seq": 2, "entry_hash": second.entry_hash}))
     problems = ledger.verify().problems
-    assert problems == ["run r1's signoff-anchor.json names entry 3 as its newest decision but the ledger's newest "
-                        "on it is entry 2 (entries deleted or anchor rolled back)"]
+    assert problems == [("run r1's signoff-anchor.json names entry 3 as its newest decision but the ledger's newest "
+                         "on it is entry 2 (entries deleted or anchor rolled back)")]
     assert not ledger.approved("r1", SHA_A)
 
 

@@ -2,7 +2,7 @@
 a password policy."""
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -26,7 +26,7 @@ def test_lockout_is_kept_on_the_server_and_backs_off(reviewers, tmp_path):
     fresh = ReviewerList(tmp_path / "reviewers.json")  # a reloaded page / a new process: same lockout
     assert fresh.authenticate("alice", PASSWORD) is None
     until = fresh.locked_until("alice")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert until is not None and timedelta(seconds=20) < until - now <= timedelta(seconds=30)
     assert fresh.locked_until("alice", now=until + timedelta(seconds=1)) is None
     fresh.authenticate("alice", "wrong again")  # refused while locked: not even checked, not counted
