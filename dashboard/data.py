@@ -69,18 +69,21 @@ def runs_frame(store: RunStore, ledger: SignoffLedger) -> pd.DataFrame:
         rows = store.list()
     except SQLAlchemyError as err:
         raise _index_error(err, store) from None
-    latest = ledger.latest()
     check = ledger.verify()
+    by_run: dict[str, list] = {}
+    for entry in ledger.entries():  # one read for every run's history
+        by_run.setdefault(entry.run_id, []).append(entry)
     frame = pd.DataFrame(rows, columns=["run_id", "name", "created_at", "status", "stages", "model", "data", "verdict",
                                         "failed_checks", "record_sha256"])
     frame["verdict"] = frame["verdict"].fillna("not run")
-    frame["signoff"] = [_signoff_state(store, ledger, check, row.run_id, row.record_sha256)
-                        if row.run_id in latest else "none" for row in frame.itertuples()]
+    frame["signoff"] = [_signoff_state(store, ledger, check, row.run_id, row.record_sha256, by_run[row.run_id])
+                        if row.run_id in by_run else "none" for row in frame.itertuples()]
     frame["created"] = pd.to_datetime(frame["created_at"], utc=True, errors="coerce", format="ISO8601")
     return frame
 
 
-def _signoff_state(store: RunStore, ledger: SignoffLedger, check: LedgerCheck, run_id: str, file_sha: str | None) -> str:
+def _signoff_state(store: RunStore, ledger: SignoffLedger, check: LedgerCheck, run_id: str, file_sha: str | None,
+                   history: list) -> str:
     """The run's sign-off state from `SignoffLedger.approval` (what the gate counts); broken trail: 'trail broken'."""
     if not check.ok:
         return "trail broken"
@@ -88,7 +91,7 @@ def _signoff_state(store: RunStore, ledger: SignoffLedger, check: LedgerCheck, r
         subject, owner = _subject_of_file(str(store.run_dir(run_id) / RECORD_FILE), file_sha or "")
     except BadInputError:
         return "none"
-    return ledger.approval(run_id, subject, owner=owner, check=check).state
+    return ledger.approval(run_id, subject, owner=owner, check=check, history=history).state
 
 
 @st.cache_data(show_spinner=False, max_entries=2048)

@@ -262,15 +262,16 @@ class SignoffLedger:
 
     def approval(self, run_id: str, subject_sha256: str, *, owner: str = "", min_approvals: int = 1,
                  max_age_days: int | None = None, now: datetime | None = None,
-                 check: LedgerCheck | None = None) -> Approval:
+                 check: LedgerCheck | None = None, history: list[SignoffEntry] | None = None) -> Approval:
         """Does this evidence count as approved? On an intact chain, the decisions bound to exactly this hash since
         the last reject / request-changes: approvals by distinct reviewers other than the owner, younger than
-        `max_age_days`, at least `min_approvals` of them. A broken chain approves nothing."""
+        `max_age_days`, at least `min_approvals` of them. A broken chain approves nothing. `check` and `history`
+        (this run's entries, oldest first) may be passed in when the caller already read them."""
         check = check or self.verify()
         if not check.ok:
             return Approval(False, "sign-off trail BROKEN, no approval counts: " + "; ".join(check.problems),
                             broken=True, head=check.head, state="trail broken")
-        history = self.history(run_id)
+        history = self.history(run_id) if history is None else history
         bound = [e for e in history if e.record_sha256 == subject_sha256]
         if not bound:
             older = any(e.decision == "approve" for e in history)
