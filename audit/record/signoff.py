@@ -5,8 +5,9 @@ id, the SHA-256 of the evidence the reviewer saw and, for an approval of a run w
 reviewer's risk acceptance of each such check. Its hash covers those fields and the previous entry's hash, so
 editing or deleting a row breaks the chain. The newest entry (the head) is kept in three more places, all written
 with every decision: the `signoff_head` table (same transaction), `<runs-root>/signoff-head.json`, and
-`signoff-anchor.json` in the directory of the run the decision is about. `verify()` reports every disagreement, a missing head
-included, as BROKEN; `verify(expect_head=H)` also checks an external anchor (a head printed into CI logs by the gate).
+`signoff-anchor.json` in the directory of the run the decision is about. `verify()` reports every disagreement, a
+missing head included, as BROKEN; `verify(expect_head=H)` also checks an external anchor (a head printed into CI logs
+by the gate).
 
 Limits: someone who can rewrite the database, the head file and the run records together can forge a consistent
 chain; only the external anchor catches that (see docs/dashboard.md, "Threat model").
@@ -25,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Integer, String, Table, Text, func, select
+from sqlalchemy import Column, Integer, String, Table, Text, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from audit.core.errors import BadInputError
@@ -155,10 +156,29 @@ class SignoffLedger:
             try:
                 signoff_table.create(engine, checkfirst=True)
                 head_table.create(engine, checkfirst=True)
+                self._ready = True
+                self._upgrade(engine)
             except SQLAlchemyError as err:
+                self._ready = False
                 raise _unavailable(err, self.store) from None
-            self._ready = True
         return engine
+
+    def _upgrade(self, engine) -> None:
+        """A ledger written before the head table and the anchors (no `acknowledged` column): add the column and, if
+        the head file names the end of an intact chain (what that version trusted), adopt it as the head row and
+        write each run's anchor. Anything else stays as it is, and `verify()` then reports it BROKEN."""
+        if "acknowledged" in {c["name"] for c in inspect(engine).get_columns("signoffs")}:
+            return
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE signoffs ADD COLUMN acknowledged TEXT NOT NULL DEFAULT ''"))
+        rows = self.entries()
+        if not rows or self._read_head() != {"seq": rows[-1].seq, "entry_hash": rows[-1].entry_hash}:
+            return
+        with engine.begin() as conn:
+            conn.execute(head_table.delete())
+            conn.execute(head_table.insert().values(id=1, seq=rows[-1].seq, entry_hash=rows[-1].entry_hash))
+        for run_id, entry in {e.run_id: e for e in rows}.items():
+            self.store.set_signoff_anchor(run_id, SignoffAnchor(seq=entry.seq, entry_hash=entry.entry_hash))
 
     def decide(self, record: RunRecord, decision: str, comment: str, reviewer: str, auth: str = "password", *,
                acknowledged: dict[str, str] | None = None, reviewer_email: str | None = None) -> SignoffEntry:
@@ -296,10 +316,10 @@ class SignoffLedger:
                 approvers[entry.reviewer] = entry
         names = tuple(approvers)
         ok = len(names) >= min_approvals
-        text = (f"approved by {', '.join(names)}" if names else "no valid approval") + \
+        reason = (f"approved by {', '.join(names)}" if names else "no valid approval") + \
             (f" ({len(names)} of {min_approvals} required)" if min_approvals > 1 else "") + \
             (f"; not counted: {'; '.join(skipped)}" if skipped else "")
-        return Approval(ok, text, names, head=check.head, state="approved" if ok else "none")
+        return Approval(ok, reason, names, head=check.head, state="approved" if ok else "none")
 
     def verify(self, expect_head: str | None = None) -> LedgerCheck:
         """Recompute every hash and link; compare the end of the chain with the head table, the head file and the

@@ -154,3 +154,40 @@ def test_two_concurrent_signers_keep_one_intact_chain(ledger):
     check = ledger.verify()
     assert check.ok and check.entries == 30, check.problems
     assert ledger.store.signoff_anchor("r1").seq == 30
+
+
+def _legacy_ledger(tmp_path):
+    """A ledger as the version before issue #15 wrote it: no `acknowledged` column, no head table, no anchors."""
+    import sqlite3
+
+    from audit.record.signoff import GENESIS, entry_hash
+
+    store = RunStore(tmp_path / "old")
+    store.root.mkdir(parents=True)
+    con = sqlite3.connect(store.root / "index.sqlite")
+    con.execute("CREATE TABLE signoffs (seq INTEGER PRIMARY KEY, run_id VARCHAR(128) NOT NULL, record_sha256 "
+                "VARCHAR(64) NOT NULL, decision VARCHAR(20) NOT NULL, comment TEXT NOT NULL, reviewer VARCHAR(256) "
+                "NOT NULL, auth VARCHAR(20) NOT NULL, created_at VARCHAR(40) NOT NULL, prev_hash VARCHAR(64) NOT "
+                "NULL, entry_hash VARCHAR(64) NOT NULL)")
+    fields = {"seq": 1, "run_id": "r1", "record_sha256": SHA_A, "decision": "approve", "comment": "ok",
+              "reviewer": "ana", "auth": "password", "created_at": "2026-01-01T00:00:00+00:00", "prev_hash": GENESIS}
+    fields["entry_hash"] = entry_hash(fields)
+    con.execute("INSERT INTO signoffs VALUES (?,?,?,?,?,?,?,?,?,?)", list(fields.values()))
+    con.commit()
+    con.close()
+    store.create(RunRecord(run_id="r1"))
+    return store, fields["entry_hash"]
+
+
+def test_a_ledger_from_before_the_head_table_is_adopted_when_its_head_file_matches(tmp_path):
+    store, head = _legacy_ledger(tmp_path)
+    (store.root / "signoff-head.json").write_text(json.dumps({"seq": 1, "entry_hash": head}))
+    ledger = SignoffLedger(store)
+    assert ledger.verify().ok and ledger.approved("r1", SHA_A)
+    assert store.signoff_anchor("r1").entry_hash == head
+    assert ledger.sign("r1", SHA_A, "reject", "second look", "ben").seq == 2 and ledger.verify().ok
+
+
+def test_a_ledger_from_before_the_head_table_without_its_head_file_is_broken(tmp_path):
+    store, _ = _legacy_ledger(tmp_path)
+    assert not SignoffLedger(store).verify().ok
