@@ -108,3 +108,16 @@ def test_the_owner_cannot_approve_on_the_dashboard(runs, monkeypatch):
     widget(at.button, "Record decision").click().run()
     assert "separation of duties" in texts(at.error)
     assert SignoffLedger(store).entries() == []
+
+
+def test_lockout_survives_a_page_reload(runs):
+    store, _ = runs
+    at = page("signoff", run="run-before")
+    for _ in range(5):
+        _login(at, "ana", "wrong password!")
+    fresh = page("signoff", run="run-before")  # a reload: a new browser session
+    _login(fresh, "ana", PASSWORD)
+    assert "locked until" in texts(fresh.error)
+    assert not any(b.label == "Record decision" for b in fresh.button)
+    events = [e["event"] for e in ReviewerList(store.root / "reviewers.json").events()]
+    assert events.count("login_failed") == 5 and events[-1] == "login_refused_locked"
