@@ -1,7 +1,9 @@
 """Reviewer login: the configured user list (salted scrypt hashes) or Streamlit OIDC (`st.login`) when `[auth]` is set.
 
 Only a name on the reviewer list can sign off; an OIDC user must also be on the list (matched by e-mail). The session
-holds the reviewer's name, and every sign-off re-checks it against the list on disk.
+holds the reviewer's name, and every sign-off re-checks it against the list on disk. Failed log-ins lock the reviewer
+name on the server (`ReviewerList.locked_until`, from the audit log), not the browser session: reloading the page
+does not reset it.
 """
 from __future__ import annotations
 
@@ -16,8 +18,6 @@ from .widgets import md
 __all__ = ["Identity", "current_identity", "login_panel", "logout_button", "oidc_configured"]
 
 _KEY = "govaudit_reviewer"
-_FAILS = "govaudit_login_failures"
-MAX_FAILURES = 5
 
 
 @dataclass(frozen=True)
@@ -59,22 +59,20 @@ def login_panel(reviewers: ReviewerList) -> None:
     if not reviewers.reviewers:
         st.info("No reviewers are configured. An administrator adds one with `govaudit dashboard add-reviewer NAME`.")
         return
-    failures = st.session_state.get(_FAILS, 0)
-    if failures >= MAX_FAILURES:
-        st.error(f"Too many failed log-ins ({failures}) in this session. Reload the page later.")
-        return
     with st.form("login", clear_on_submit=True):
         name = st.text_input("Reviewer name")
         password = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Log in")
     if submitted:
-        reviewer = reviewers.authenticate(name, password)
-        if reviewer is None:
-            st.session_state[_FAILS] = failures + 1
+        reviewer = reviewers.authenticate(name, password, source="dashboard")
+        until = reviewers.locked_until(name)
+        if reviewer is None and until is not None:
+            st.error(f"Too many failed log-ins for this name: locked until {until:%H:%M:%S} UTC. "
+                     "The attempts are logged.")
+        elif reviewer is None:
             st.error("Log-in failed: unknown reviewer or wrong password.")
         else:
             st.session_state[_KEY] = reviewer.name
-            st.session_state[_FAILS] = 0
             st.rerun()
 
 

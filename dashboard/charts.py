@@ -6,6 +6,8 @@ import html
 import altair as alt
 import pandas as pd
 
+from audit.core.text import neutralise
+
 __all__ = ["chart_height", "estimate_chart", "histogram_chart", "curve_chart", "token_heatmap_html"]
 
 
@@ -53,5 +55,5 @@ def token_heatmap_html(words: list[str], scores: list[float]) -> str:
         alpha = min(abs(score) / top, 1.0) * 0.8
         rgb = "192,57,43" if score >= 0 else "41,128,185"
         spans.append(f'<span title="{score:+.3f}" style="background:rgba({rgb},{alpha:.2f});padding:1px 3px;'
-                     f'margin:1px;border-radius:3px;display:inline-block">{html.escape(str(word))}</span>')
+                     f'margin:1px;border-radius:3px;display:inline-block">{html.escape(neutralise(word))}</span>')
     return '<div style="line-height:1.9;font-family:sans-serif">' + "".join(spans) + "</div>"

@@ -18,14 +18,13 @@ from audit.core.errors import BadInputError
 from audit.core.io import sha256_bytes
 from audit.record import RunRecord, record_from_json
 from audit.record.reviewers import REVIEWERS_FILE, ReviewerList
-from audit.record.signoff import SignoffLedger
+from audit.record.signoff import LedgerCheck, SignoffLedger, run_owner
 from audit.record.store import RECORD_FILE, RunStore
 
 __all__ = ["Settings", "settings", "open_store", "open_ledger", "reviewer_list", "runs_frame", "load_run", "LoadedRun",
            "subject_sha256", "score_histogram", "SIGNOFF_STATES", "clear_record_caches"]
 
-SIGNOFF_STATES = ("approved", "rejected", "changes requested", "approved (older evidence)", "none")
-_STATE = {"approve": "approved", "reject": "rejected", "request_changes": "changes requested"}
+SIGNOFF_STATES = ("approved", "rejected", "changes requested", "approved (older evidence)", "trail broken", "none")
 
 
 @dataclass(frozen=True)
@@ -70,34 +69,36 @@ def runs_frame(store: RunStore, ledger: SignoffLedger) -> pd.DataFrame:
         rows = store.list()
     except SQLAlchemyError as err:
         raise _index_error(err, store) from None
-    latest = ledger.latest()
+    check = ledger.verify()
+    by_run: dict[str, list] = {}
+    for entry in ledger.entries():  # one read for every run's history
+        by_run.setdefault(entry.run_id, []).append(entry)
     frame = pd.DataFrame(rows, columns=["run_id", "name", "created_at", "status", "stages", "model", "data", "verdict",
                                         "failed_checks", "record_sha256"])
     frame["verdict"] = frame["verdict"].fillna("not run")
-    frame["signoff"] = [_signoff_state(store, row.run_id, row.record_sha256, latest.get(row.run_id))
-                        for row in frame.itertuples()]
+    frame["signoff"] = [_signoff_state(store, ledger, check, row.run_id, row.record_sha256, by_run[row.run_id])
+                        if row.run_id in by_run else "none" for row in frame.itertuples()]
     frame["created"] = pd.to_datetime(frame["created_at"], utc=True, errors="coerce", format="ISO8601")
     return frame
 
 
-def _signoff_state(store: RunStore, run_id: str, file_sha: str | None, entry) -> str:
-    if entry is None:
+def _signoff_state(store: RunStore, ledger: SignoffLedger, check: LedgerCheck, run_id: str, file_sha: str | None,
+                   history: list) -> str:
+    """The run's sign-off state from `SignoffLedger.approval` (what the gate counts); broken trail: 'trail broken'."""
+    if not check.ok:
+        return "trail broken"
+    try:
+        subject, owner = _subject_of_file(str(store.run_dir(run_id) / RECORD_FILE), file_sha or "")
+    except BadInputError:
         return "none"
-    state = _STATE.get(entry.decision, entry.decision)
-    if state == "approved":
-        try:
-            current = _subject_of_file(str(store.run_dir(run_id) / RECORD_FILE), file_sha or "")
-        except BadInputError:
-            return "none"
-        if current != entry.record_sha256:
-            return "approved (older evidence)"
-    return state
+    return ledger.approval(run_id, subject, owner=owner, check=check, history=history).state
 
 
 @st.cache_data(show_spinner=False, max_entries=2048)
-def _subject_of_file(path: str, file_sha: str) -> str:
-    """Evidence hash of a record file; cached by (path, file hash from the index)."""
-    return subject_sha256(record_from_json(Path(path).read_bytes(), source=path))
+def _subject_of_file(path: str, file_sha: str) -> tuple[str, str]:
+    """Evidence hash and owner of a record file; cached by (path, file hash from the index)."""
+    record = record_from_json(Path(path).read_bytes(), source=path)
+    return subject_sha256(record), run_owner(record)
 
 
 def subject_sha256(record: RunRecord) -> str:

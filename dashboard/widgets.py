@@ -2,23 +2,21 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from audit.core.errors import BadInputError
+from audit.core.text import markdown_inline
 from audit.record.store import RunStore
 
 __all__ = ["md", "guarded", "section", "verdict_banner", "short", "run_choice", "choose_stored_run"]
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
 def md(text: object) -> str:
-    """Escape record text for st.markdown: no links, images, HTML or formatting from data."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+    """Escape record text for st.markdown: no links or autolinks, images, HTML, formatting or bidi tricks from data
+    (`audit.core.text.markdown_inline`, the sanitiser the reports use too)."""
+    return markdown_inline(text)
 
 
 def short(digest: str | None, n: int = 12) -> str:

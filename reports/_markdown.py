@@ -6,6 +6,7 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from audit.core.text import neutralise
 from audit.record import RunRecord
 
 from ._format import est, est_pct, num, signed
@@ -17,7 +18,7 @@ _MD_SPECIAL = "\\`*_[]|#~!<>"
 
 def md(value: Any) -> str:
     """One table-safe line of text: no raw HTML, no links, no pipes, no line breaks."""
-    text = value if isinstance(value, str) else num(value)
+    text = neutralise(value) if isinstance(value, str) else num(value)
     text = "".join("\\" + ch if ch in _MD_SPECIAL and ch not in "<>" else ch for ch in text)
     text = html.escape(text, quote=False).replace("://", ":\\/\\/")  # no autolinks
     return " ".join(text.split())

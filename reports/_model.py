@@ -8,7 +8,7 @@ import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from audit.record import GroupingResult, RunRecord, utc_now
+from audit.record import GroupingResult, RunRecord, texts_withheld, utc_now
 
 from ._charts import Bar
 from ._format import est, num, pct, value_of
@@ -54,15 +54,10 @@ def sections_run(record: RunRecord) -> dict[str, bool]:
 
 
 def texts_allowed(record: RunRecord) -> tuple[bool, str | None]:
-    """Example texts appear only for runs whose data went through a scrub that passed its residual check."""
-    if record.scrub is None:
-        return False, "this run has no scrub record, so example texts may hold personal data"
-    tables = [record.scrub, *getattr(record.scrub, "tables", {}).values()]
-    if any(t.residual is not None and not t.residual.passed for t in tables):
-        return False, "the residual PII check after scrubbing failed"
-    if record.train is not None and record.train.waiver is not None:
-        return False, "the model was trained on unscrubbed data under a waiver"
-    return True, None
+    """Example texts appear only for runs whose data went through a scrub that passed its residual check and whose
+    model was not trained on unscrubbed data (`audit.record.texts_withheld`, the dashboard's rule too)."""
+    why = texts_withheld(record)
+    return why is None, why
 
 
 def _pick(item: Mapping[str, Any], keys: Iterable[str]) -> Any:

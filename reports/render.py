@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
-from markupsafe import escape
+from markupsafe import Markup, escape
 
+from audit.core.text import neutralise
 from audit.record import RunRecord
 
 from . import _charts, _monitoring
@@ -44,10 +45,18 @@ def _entity_rows(counts: dict[str, dict[str, int]]) -> list[tuple[str, str, int]
     return [(column, entity, n) for column, by_entity in counts.items() for entity, n in by_entity.items()]
 
 
+def _finalize(value: Any) -> Any:
+    """Every `{{ }}` output: bidi and invisible controls become visible escapes (`audit.core.text.neutralise`)."""
+    if isinstance(value, Markup):
+        return Markup(neutralise(value))
+    return neutralise(value) if isinstance(value, str) else value
+
+
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             finalize=_finalize)
     env.filters.update(num=num, pct=pct, est=est, est_pct=est_pct, signed=signed, zip=zip,
                        token_classes=_charts.token_classes, is_intersection=is_intersection, metric_names=_metric_names,
                        bars=grouping_bars, entity_rows=_entity_rows, charted=charted_groups,

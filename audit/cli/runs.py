@@ -1,4 +1,4 @@
-"""`govaudit runs list|show` and `govaudit schema`."""
+"""`govaudit runs list|show|verify` and `govaudit schema`."""
 from __future__ import annotations
 
 import json
@@ -65,6 +65,30 @@ def register(app: typer.Typer) -> None:
         for notice in record.notices:
             lines.append(f"  notice  [{notice.stage}] {notice.message}")
         output(json.loads(record.to_json()), "\n".join(lines))
+
+    @runs.command("verify")
+    def verify_run(
+        run_id: Annotated[str, typer.Argument(help="Run id (see `govaudit runs list`).")],
+        runs_root: RunsRootOpt = None,
+        db_url: DbUrlOpt = None,
+    ) -> None:
+        """Check every artifact the record lists against its SHA-256; exit 2 if one changed or is missing."""
+        from audit.core.errors import BadInputError
+
+        store = open_store(runs_root, db_url)
+        rows = store.verify_artifacts(run_id)
+        bad = [r for r in rows if r["status"] in ("changed", "missing")]
+        listed = len(rows) - sum(r["status"] == "unlisted" for r in rows)
+        verdict = "all match" if not bad else f"{len(bad)} do NOT match"
+        lines = [f"run {run_id}: {listed} artifacts listed, {verdict}"]
+        lines += [f"  {r['status'].upper():8} {r['path']}" + (f"  (written by {r['stage']})" if r["stage"] else "")
+                  for r in rows if r["status"] != "ok"]
+        output({"run_id": run_id, "ok": not bad, "artifacts": rows}, "\n".join(lines))
+        if bad:
+            raise BadInputError(f"run {run_id}: {len(bad)} artifacts differ from the record: "
+                                + ", ".join(f"{r['path']} ({r['status']})" for r in bad),
+                                fix="the files were changed after the stage finished (or a rerun was killed); "
+                                    "rerun the stage that wrote them")
 
     app.add_typer(runs, name="runs")
 

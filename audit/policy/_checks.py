@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from audit.record import Estimate, GroupingResult, RunRecord
+from audit.record.signoff import Approval, LedgerCheck, run_owner
 
 from ._model import (
     CheckConfig,
@@ -22,6 +23,7 @@ from ._model import (
     Policy,
     RelianceCheck,
     ResidualPiiCheck,
+    SignoffCheck,
 )
 
 __all__ = ["Finding", "Context", "SignoffSource", "CHECKS", "TITLES"]
@@ -30,7 +32,10 @@ __all__ = ["Finding", "Context", "SignoffSource", "CHECKS", "TITLES"]
 class SignoffSource(Protocol):
     """What the reviewer-sign-off check needs from a sign-off ledger (audit/record/signoff.py)."""
 
-    def approved(self, run_id: str, record_sha256: str) -> bool: ...
+    def verify(self, expect_head: str | None = None) -> LedgerCheck: ...
+
+    def approval(self, run_id: str, subject_sha256: str, *, owner: str = "", min_approvals: int = 1,
+                 max_age_days: int | None = None, check: LedgerCheck | None = None) -> Approval: ...
 
 
 @dataclass
@@ -38,6 +43,7 @@ class Context:
     policy: Policy
     signoff: SignoffSource | None = None
     subject_sha256: str | None = None
+    ledger: LedgerCheck | None = None
 
 
 @dataclass
@@ -52,6 +58,7 @@ class Finding:
     ci_low: float | None = None
     ci_high: float | None = None
     not_applicable: bool = False  # the rule does not apply to these outcomes' directions: not run, never blocks
+    blocks: bool = False  # blocks whatever the check's severity (a broken sign-off trail)
 
 
 CheckFn = Callable[[RunRecord, CheckConfig, Context], list[Finding]]
@@ -300,14 +307,20 @@ def no_training_waiver(record: RunRecord, cfg: CheckConfig, ctx: Context) -> lis
                     measured="waiver", threshold="none")]
 
 
-def reviewer_signoff(record: RunRecord, cfg: CheckConfig, ctx: Context) -> list[Finding]:
+def reviewer_signoff(record: RunRecord, cfg: SignoffCheck, ctx: Context) -> list[Finding]:
     if ctx.signoff is None or ctx.subject_sha256 is None:
         return [Finding(None, "no sign-off ledger available")]
-    ok = ctx.signoff.approved(record.run_id, ctx.subject_sha256)
+    approval = ctx.signoff.approval(record.run_id, ctx.subject_sha256, owner=run_owner(record),
+                                    min_approvals=cfg.min_approvals, max_age_days=cfg.expires_after_days,
+                                    check=ctx.ledger)
     short = ctx.subject_sha256[:12]
-    text = (f"a reviewer approved this run's evidence (sha256 {short}…)" if ok else
-            f"no reviewer approval bound to this run's evidence (sha256 {short}…); approve it in `govaudit dashboard`")
-    return [Finding(ok, text, measured="approved" if ok else "not approved", threshold="approved")]
+    threshold = "approved" if cfg.min_approvals == 1 else f"{cfg.min_approvals} approvals"
+    if approval.broken:
+        return [Finding(False, f"{approval.reason}; restore the ledger (`govaudit dashboard verify-ledger`)",
+                        measured="trail broken", threshold=threshold, blocks=True)]
+    text = (f"{approval.reason} (evidence sha256 {short}…)" if approval.ok else
+            f"{approval.reason} (evidence sha256 {short}…); approve it in `govaudit dashboard` or `govaudit signoff`")
+    return [Finding(approval.ok, text, measured="approved" if approval.ok else "not approved", threshold=threshold)]
 
 
 CHECKS: dict[str, CheckFn] = {

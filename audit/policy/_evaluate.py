@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from audit.record import CheckResult, PolicySection, RunRecord, utc_now
+from audit.record import CheckResult, LedgerState, PolicySection, RunRecord, utc_now
 from audit.record.signoff import signoff_subject_sha256
 
 from ._checks import CHECKS, TITLES, Context, Finding, SignoffSource
@@ -19,6 +19,8 @@ def _result(check_id: str, cfg: CheckConfig, finding: Finding, on_missing: str) 
         effect = "none" if finding.not_applicable else missing_effect
     elif finding.ok:
         status, effect = "pass", "none"
+    elif finding.blocks:
+        status, effect = "fail", "block"
     else:
         status = "fail" if cfg.severity == "block" else "warn"
         effect = cfg.severity
@@ -33,7 +35,7 @@ def _result(check_id: str, cfg: CheckConfig, finding: Finding, on_missing: str) 
 
 
 def _apply_waiver(result: CheckResult, waivers: list[Waiver]) -> CheckResult:
-    if result.effect != "block":
+    if result.effect != "block" or result.measured == "trail broken":  # no waiver for a tampered trail
         return result
     base = result.id.split(":", 1)[0]
     waiver = next((w for w in waivers if w.check in (result.id, base)), None)
@@ -55,7 +57,8 @@ def evaluate_policy(record: RunRecord, loaded: LoadedPolicy, *, today: date | No
     subject_sha = signoff_subject_sha256(record)
     active = [w for w in policy.waivers if w.expires >= today]
     expired = [f"{w.describe()} — expired, ignored" for w in policy.waivers if w.expires < today]
-    ctx = Context(policy=policy, signoff=signoff, subject_sha256=subject_sha)
+    ledger = signoff.verify() if signoff is not None else None
+    ctx = Context(policy=policy, signoff=signoff, subject_sha256=subject_sha, ledger=ledger)
     results: list[CheckResult] = []
     for check_id, cfg in policy.checks.enabled().items():
         findings = CHECKS[check_id](record, cfg, ctx)
@@ -66,4 +69,6 @@ def evaluate_policy(record: RunRecord, loaded: LoadedPolicy, *, today: date | No
     return PolicySection(policy_name=policy.name, policy_sha256=loaded.sha256, policy_source=loaded.source,
                          use_case=policy.use_case, rationale=policy.rationale,
                          evaluated_at=utc_now(), verdict=verdict, checks=results, expired_waivers=expired,
-                         signoff_subject_sha256=subject_sha)
+                         signoff_subject_sha256=subject_sha,
+                         signoff_ledger=None if ledger is None else LedgerState(
+                             head=ledger.head, entries=ledger.entries, intact=ledger.ok, problems=ledger.problems))

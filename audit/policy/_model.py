@@ -97,7 +97,12 @@ class TrainingWaiverCheck(CheckConfig):
 
 
 class SignoffCheck(CheckConfig):
-    """Fails unless a reviewer approved this run's evidence in the sign-off ledger."""
+    """Fails unless reviewers approved this run's evidence in an intact sign-off ledger. A broken ledger always
+    blocks, whatever the severity: tampering with the trail is never only a warning."""
+
+    min_approvals: int = Field(1, ge=1, description="Approvals by distinct reviewers (not the run's owner) needed.")
+    expires_after_days: int | None = Field(
+        None, ge=1, description="An approval older than this many days no longer counts; None: approvals keep.")
 
 
 class Checks(_Strict):

@@ -15,15 +15,25 @@ from datetime import datetime, timezone
 from importlib import metadata
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, PrivateAttr, ValidationError
 
 from audit.core.errors import BadInputError
 
-from ._common import ClassificationMetrics, ClassMetrics, DataFingerprint, Estimate, Execution, Notice, Record
+from ._common import (
+    Artifact,
+    ClassificationMetrics,
+    ClassMetrics,
+    DataFingerprint,
+    Estimate,
+    Execution,
+    Notice,
+    Record,
+    SignoffAnchor,
+)
 from ._fairness import DisparityTest, FairnessSection, GroupingResult, GroupResult, GroupTest, MitigationResult
 from ._fingerprint import fingerprint
 from ._monitoring import GroupPoint, LogFingerprint, MonitorAlert, MonitoringSection, MonitorWindow, WindowCheck
-from ._policy import CheckResult, PolicySection
+from ._policy import CheckResult, LedgerState, PolicySection
 from ._probes import (
     AttributedExample,
     AttributionSection,
@@ -43,7 +53,7 @@ __all__ = [
     "GroupResult", "GroupTest", "LogFingerprint", "MitigationResult", "MonitorAlert", "MonitoringSection",
     "MonitorWindow", "new_run_id", "Notice", "PolicySection", "record_from_json", "ResidualCheck", "ScrubSection",
     "ScrubTable", "SwapExample", "TermEffect", "tool_info", "TrainingWaiver", "TrainSection", "utc_now",
-    "validate_run_id", "WindowCheck",
+    "validate_run_id", "WindowCheck", "Artifact", "SignoffAnchor", "DOWNSTREAM", "texts_withheld", "LedgerState",
 ]
 
 SCHEMA_VERSION = 1
@@ -111,12 +121,35 @@ class RunRecord(Record):
     policy: PolicySection | None = None
     monitoring: MonitoringSection | None = None
     notices: list[Notice] = Field(default_factory=list)
+    artifacts: list[Artifact] = Field(default_factory=list, description="Files in the run directory with SHA-256.")
+    _disk_digest: str | None = PrivateAttr(None)
 
     def notice(self, stage: str, code: str, message: str) -> None:
         self.notices.append(Notice(stage=stage, code=code, message=message))
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)
+
+
+# What a rerun of a stage makes stale: (sections, stages) to drop. A rerun replaces the stage's outputs, so every
+# section computed from the old outputs would judge the new model on old evidence.
+DOWNSTREAM: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "scrub": (("train", "fairness", "counterfactual", "attribution", "policy"), ("train", "audit", "gate")),
+    "train": (("fairness", "counterfactual", "attribution", "policy"), ("audit", "gate")),
+    "audit": (("policy",), ("gate",)),
+}
+
+
+def texts_withheld(record: RunRecord) -> str | None:
+    """Why example texts of this run may not be shown (None: they may). Reports and dashboard both ask this."""
+    if record.scrub is None:
+        return "this run has no scrub record, so example texts may hold personal data"
+    tables = [record.scrub, *getattr(record.scrub, "tables", {}).values()]
+    if any(t.residual is not None and not t.residual.passed for t in tables):
+        return "the residual PII check after scrubbing failed"
+    if record.train is not None and record.train.waiver is not None:
+        return "the model was trained on unscrubbed data under a waiver"
+    return None
 
 
 def record_from_json(text: str | bytes, *, source: str = "run record") -> RunRecord:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Record", "Estimate", "DataFingerprint", "ClassMetrics", "ClassificationMetrics", "Notice",
-           "Execution"]
+__all__ = ["Record", "Estimate", "DataFingerprint", "ClassMetrics", "ClassificationMetrics", "Notice", "Execution",
+           "Artifact", "SignoffAnchor"]
 
 
 class Record(BaseModel):
@@ -65,3 +65,19 @@ class Execution(Record):
                                               "settings instead of being computed again.")
     shard_sha256: list[str] = Field(default_factory=list, description="Per output shard, in order, the SHA-256 of its "
                                     "normalised table (audit.core.data.table_sha256); the table's own hash covers all.")
+
+
+class Artifact(Record):
+    """A file in the run directory with its SHA-256 when the stage that wrote it finished (`govaudit runs verify`)."""
+
+    path: str = Field(description="Relative to the run directory.")
+    sha256: str
+    bytes: int
+    stage: str = Field(description="The stage that wrote (or last changed) the file.")
+
+
+class SignoffAnchor(Record):
+    """The sign-off ledger's newest entry on a run, kept beside its record (`signoff-anchor.json`) by the ledger."""
+
+    seq: int
+    entry_hash: str

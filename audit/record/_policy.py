@@ -5,7 +5,7 @@ from pydantic import Field
 
 from ._common import Record
 
-__all__ = ["CheckResult", "PolicySection"]
+__all__ = ["CheckResult", "LedgerState", "PolicySection"]
 
 
 class CheckResult(Record):
@@ -26,6 +26,15 @@ class CheckResult(Record):
     waiver: str | None = Field(None, description="Waiver that downgraded this check from block to warn.")
 
 
+class LedgerState(Record):
+    """The sign-off ledger as the gate saw it: its head goes into the CI outputs, an anchor kept outside the store."""
+
+    head: str
+    entries: int
+    intact: bool
+    problems: list[str] = Field(default_factory=list)
+
+
 class PolicySection(Record):
     policy_name: str
     policy_sha256: str
@@ -38,3 +47,4 @@ class PolicySection(Record):
     expired_waivers: list[str] = Field(default_factory=list)
     signoff_subject_sha256: str | None = Field(
         None, description="SHA-256 of the record without its policy section and updated_at: what an approval binds to.")
+    signoff_ledger: LedgerState | None = Field(None, description="The sign-off ledger when the gate ran.")

@@ -1,9 +1,14 @@
 """Run store: `runs/<run-id>/record.json` plus artifacts, indexed in SQLite (or PostgreSQL via a database URL).
 
 Every write is atomic (temp file + rename); the index is a cache of the records and can be rebuilt from them.
+Record writes are serialised per run (a file lock) and compare-and-swap: a record loaded before another command
+saved the same run is refused (`RecordConflict`) instead of silently overwriting that command's sections. Beside the
+record, `signoff-anchor.json` is the sign-off ledger's copy of its newest entry on the run (written by the ledger).
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import sys
 from collections.abc import Iterator
@@ -16,16 +21,18 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from audit.core.console import info
 from audit.core.errors import BadInputError
-from audit.core.io import atomic_write_text, sha256_bytes
+from audit.core.io import atomic_write_text, sha256_bytes, sha256_file
 
-from . import RunRecord, new_run_id, record_from_json, utc_now, validate_run_id
+from . import DOWNSTREAM, Artifact, RunRecord, SignoffAnchor, new_run_id, record_from_json, utc_now, validate_run_id
 
 if TYPE_CHECKING:
     from audit.core.config import ProjectConfig
 
-__all__ = ["RunStore", "RunSummary", "RECORD_FILE", "begin_run", "finish_stage", "scrubbed_table_path"]
+__all__ = ["RunStore", "RunSummary", "RECORD_FILE", "ANCHOR_FILE", "RecordConflict", "ArtifactCheck", "begin_run", "finish_stage",
+           "scrubbed_table_path"]
 
 RECORD_FILE = "record.json"
+ANCHOR_FILE = "signoff-anchor.json"
 _metadata = MetaData()
 runs_table = Table(
     "runs", _metadata,
@@ -43,6 +50,19 @@ runs_table = Table(
     Column("summary", Text),
 )
 RunSummary = dict[str, Any]
+_LOCK_DIR = ".locks"
+
+
+class RecordConflict(BadInputError):
+    """The record changed on disk between this command's read and its write (another govaudit command saved it)."""
+
+
+def _cas_digest(text: str | bytes) -> str:
+    """What compare-and-swap compares: the SHA-256 of the record file's bytes."""
+    return sha256_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+
+
+ArtifactCheck = dict[str, Any]
 
 
 class RunStore:
@@ -89,13 +109,88 @@ class RunStore:
         return record
 
     def save(self, record: RunRecord) -> str:
-        """Write the record atomically and update the index; returns the record's SHA-256."""
-        record.updated_at = utc_now()
+        """Write the record atomically and update the index; returns the record's SHA-256.
+
+        Refused with `RecordConflict` if `record` was loaded (or last saved) from a file that another writer has
+        replaced since.
+        """
+        path = self.run_dir(record.run_id) / RECORD_FILE
+        with self._record_lock(record.run_id):
+            expected = record._disk_digest
+            if expected is not None and path.is_file() and _cas_digest(path.read_bytes()) != expected:
+                raise RecordConflict(
+                    f"run {record.run_id}: the record changed on disk after this command read it "
+                    "(another govaudit command saved the same run); nothing was written", where=str(path),
+                    fix="run one command per run at a time; rerun this command")
+            record.updated_at = utc_now()
+            return self._write(record)
+
+    def _write(self, record: RunRecord) -> str:
         text = record.to_json()
         atomic_write_text(self.run_dir(record.run_id) / RECORD_FILE, text)
+        record._disk_digest = _cas_digest(text)
         digest = sha256_bytes(text.encode("utf-8"))
         self._index(record, digest)
         return digest
+
+    def set_signoff_anchor(self, run_id: str, anchor: SignoffAnchor) -> None:
+        """Keep the ledger's newest entry on `run_id` beside its record (the ledger calls this after each decision)."""
+        if self.exists(run_id):
+            atomic_write_text(self.run_dir(run_id) / ANCHOR_FILE, anchor.model_dump_json())
+
+    def signoff_anchor(self, run_id: str) -> SignoffAnchor | dict | None:
+        """The run's anchor; None if absent, `{"seq": "unreadable"}` if it cannot be parsed."""
+        path = self.run_dir(run_id) / ANCHOR_FILE
+        if not path.is_file():
+            return None
+        try:
+            return SignoffAnchor.model_validate_json(path.read_bytes())
+        except (OSError, ValueError):
+            return {"seq": "unreadable"}
+
+    @contextlib.contextmanager
+    def _record_lock(self, run_id: str) -> Iterator[None]:
+        """Exclusive lock on one run's record (all processes on this machine / shared file system)."""
+        locks = self.root / _LOCK_DIR
+        locks.mkdir(parents=True, exist_ok=True)
+        with open(locks / f"{validate_run_id(run_id)}.lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def record_artifacts(self, record: RunRecord, stage: str) -> None:
+        """List every file of the run directory with its SHA-256; changed or new files are attributed to `stage`."""
+        base = self.run_dir(record.run_id)
+        known = {a.path: a for a in record.artifacts}
+        listed = []
+        for path in sorted(p for p in base.rglob("*") if p.is_file()):
+            rel = path.relative_to(base).as_posix()
+            if rel in (RECORD_FILE, ANCHOR_FILE) or any(part.startswith(".") for part in path.relative_to(base).parts):
+                continue
+            digest = sha256_file(path)
+            old = known.get(rel)
+            listed.append(old if old is not None and old.sha256 == digest else
+                          Artifact(path=rel, sha256=digest, bytes=path.stat().st_size, stage=stage))
+        record.artifacts = listed
+
+    def verify_artifacts(self, run_id: str) -> list[ArtifactCheck]:
+        """Each listed artifact with `status` ok / changed / missing, plus files on disk the record does not list."""
+        record = self.load(run_id)
+        base = self.run_dir(run_id)
+        rows = []
+        for art in record.artifacts:
+            path = self.artifact(run_id, art.path)
+            status = "missing" if not path.is_file() else "ok" if sha256_file(path) == art.sha256 else "changed"
+            rows.append({"path": art.path, "stage": art.stage, "status": status, "sha256": art.sha256})
+        listed = {a.path for a in record.artifacts}
+        for path in sorted(p for p in base.rglob("*") if p.is_file()):
+            rel = path.relative_to(base).as_posix()
+            if rel not in (RECORD_FILE, ANCHOR_FILE) and rel not in listed and not any(
+                    part.startswith(".") for part in path.relative_to(base).parts):
+                rows.append({"path": rel, "stage": None, "status": "unlisted", "sha256": None})
+        return rows
 
     def exists(self, run_id: str) -> bool:
         return (self.run_dir(run_id) / RECORD_FILE).is_file()
@@ -104,7 +199,10 @@ class RunStore:
         path = self.run_dir(run_id) / RECORD_FILE
         if not path.is_file():
             raise BadInputError(f"no run {run_id!r} in {self.root}", fix="see `govaudit runs list`")
-        return record_from_json(path.read_bytes(), source=str(path))
+        raw = path.read_bytes()
+        record = record_from_json(raw, source=str(path))
+        record._disk_digest = _cas_digest(raw)
+        return record
 
     def record_sha256(self, run_id: str) -> str:
         return sha256_bytes((self.run_dir(run_id) / RECORD_FILE).read_bytes())
@@ -161,7 +259,11 @@ def begin_run(store: RunStore, project: ProjectConfig, run_id: str | None, stage
         record = store.load(run_id)
         if stage in record.stages:
             info(f"run {run_id}: stage {stage!r} was already done; it will be replaced")
+        stale = invalidate_downstream(record, stage)
+        if stale:
+            info(f"run {run_id}: dropped {', '.join(stale)} (computed from the {stage} output this rerun replaces)")
         record.status = "running"
+        store.save(record)
         return record
     config_json = project.model_dump_json()
     record = RunRecord(
@@ -172,12 +274,30 @@ def begin_run(store: RunStore, project: ProjectConfig, run_id: str | None, stage
     return store.create(record)
 
 
+def invalidate_downstream(record: RunRecord, stage: str) -> list[str]:
+    """Drop the sections a rerun of `stage` makes stale, with a notice naming them; returns their names."""
+    sections, stages = DOWNSTREAM.get(stage, ((), ()))
+    stale = [name for name in sections if getattr(record, name) is not None]
+    if stage not in record.stages and not stale:
+        return []
+    for name in stale:
+        setattr(record, name, None)
+    record.stages = [s for s in record.stages if s not in stages]
+    if stale:
+        record.notice(stage, "stale_sections_dropped",
+                      f"{stage} was rerun: dropped {', '.join(stale)} (they described the previous {stage} output); "
+                      "rerun those stages")
+    return stale
+
+
 def finish_stage(store: RunStore, record: RunRecord, stage: str) -> str:
-    """Mark `stage` done (last in the stage list) and the run completed, then save; returns the record hash."""
+    """Mark `stage` done (last in the stage list), list the run's artifacts with their SHA-256, the run completed,
+    then save; returns the record hash."""
     if stage in record.stages:
         record.stages.remove(stage)
     record.stages.append(stage)
     record.status = "completed"
+    store.record_artifacts(record, stage)
     return store.save(record)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from audit.record import Estimate, GroupingResult, RunRecord
+from audit.core.text import neutralise
+from audit.record import Estimate, GroupingResult, RunRecord, texts_withheld
+from audit.record.signoff import run_owner
 from audit.record.store import RunStore
 from dashboard.charts import chart_height, curve_chart, estimate_chart, histogram_chart, token_heatmap_html
 from dashboard.data import LoadedRun, load_run, open_ledger, open_store, score_histogram
@@ -28,10 +30,11 @@ def render() -> None:
         record = loaded.record
         with tabs[0], section("fairness"):
             _fairness(store, loaded)
+        withheld = texts_withheld(record)
         with tabs[1], section("counterfactual"):
-            _counterfactual(record)
+            _counterfactual(record, withheld)
         with tabs[2], section("attribution"):
-            _attribution(record)
+            _attribution(record, withheld)
         with tabs[3], section("scrubbing"):
             _scrub(record)
         with tabs[4], section("training"):
@@ -66,11 +69,16 @@ def _header(store: RunStore, loaded: LoadedRun) -> None:
     policy = record.policy
     failing = sum(c.status == "fail" for c in policy.checks) if policy else 0
     verdict_banner(policy.verdict if policy else None, failing)
-    history = open_ledger(store).history(record.run_id)
+    ledger = open_ledger(store)
+    approval = ledger.approval(record.run_id, loaded.subject_sha256, owner=run_owner(record))
+    history = ledger.history(record.run_id)
     bound = [e for e in history if e.record_sha256 == loaded.subject_sha256]
-    if bound:
+    if approval.broken:
+        st.error(md(f"Sign-off: {approval.reason}"))
+    elif bound:
         last = bound[-1]
-        st.caption(md(f"Sign-off: {last.decision} by {last.reviewer} at {last.created_at} (on this evidence)"))
+        st.caption(md(f"Sign-off: {last.decision} by {last.reviewer} at {last.created_at} (on this evidence) — "
+                      f"{'counts as approved' if approval.ok else 'not approved'}: {approval.reason}"))
     elif history:
         st.caption("Sign-off: decisions exist for an older version of this run's evidence; none for this one.")
     else:
@@ -170,7 +178,12 @@ def _score_distribution(store: RunStore, loaded: LoadedRun, feature: str, favora
     st.altair_chart(histogram_chart(hist, f"P({favorable})"), width="stretch")
 
 
-def _counterfactual(record: RunRecord) -> None:
+def _withheld_note(withheld: str | None) -> None:
+    if withheld:
+        st.caption(md(f"Example texts withheld: {withheld} (the report's rule, audit.record.texts_withheld)."))
+
+
+def _counterfactual(record: RunRecord, withheld: str | None) -> None:
     cf = record.counterfactual
     if cf is None:
         st.info(f"Counterfactual identity swaps: {NOT_RUN} (`govaudit audit`).")
@@ -198,13 +211,15 @@ def _counterfactual(record: RunRecord) -> None:
             with st.expander(f"{md(fam.family)}: examples and term effects"):
                 if fam.direction:
                     st.dataframe(pd.DataFrame([d.model_dump() for d in fam.direction]), hide_index=True)
+                _withheld_note(withheld if fam.worst_examples else None)
                 for ex in fam.worst_examples:
-                    st.text(f"row {ex.row_id}: {ex.pred_before} {ex.prob_before:.3f} -> {ex.pred_after} "
-                            f"{ex.prob_after:.3f}  ({'; '.join(ex.swaps)})")
-                    st.text(f"  original: {ex.original}\n  swapped:  {ex.swapped}")
+                    st.text(neutralise(f"row {ex.row_id}: {ex.pred_before} {ex.prob_before:.3f} -> {ex.pred_after} "
+                                       f"{ex.prob_after:.3f}" + ("" if withheld else f"  ({'; '.join(ex.swaps)})")))
+                    if not withheld:
+                        st.text(neutralise(f"  original: {ex.original}\n  swapped:  {ex.swapped}"))
 
 
-def _attribution(record: RunRecord) -> None:
+def _attribution(record: RunRecord, withheld: str | None) -> None:
     attr = record.attribution
     if attr is None:
         st.info(f"Attributions: {NOT_RUN} (`govaudit audit`).")
@@ -226,6 +241,9 @@ def _attribution(record: RunRecord) -> None:
                                    for c, words in attr.top_words.items() for w, s in words]), hide_index=True)
     examples = [("highest reliance", e) for e in attr.top_reliance_examples] + \
                [("highlighted", e) for e in attr.highlighted_examples]
+    if examples and withheld:
+        _withheld_note(withheld)
+        examples = []
     if examples:
         st.markdown("**Token heat maps** (red: towards the prediction, blue: against)")
     for kind, ex in examples:

@@ -1,6 +1,7 @@
 """`govaudit dashboard` end to end: a headless server on a free localhost port, the run page in headless Chromium.
 
-Set GOVAUDIT_SCREENSHOT=docs/img/dashboard.png to refresh the README screenshot.
+Also the sign-off page of a rolled-back ledger (issue #15). Set GOVAUDIT_SCREENSHOT=docs/img/dashboard.png to refresh
+the README screenshot.
 """
 import os
 import re
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from record_factory import make_mitigated_record, make_record
 
+from audit.record.signoff import SignoffLedger, signoff_subject_sha256
 from audit.record.store import RunStore
 
 pytestmark = pytest.mark.browser
@@ -75,6 +77,44 @@ def test_run_page_renders_the_verdict_in_chromium(tmp_path):
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         if os.environ.get("GOVAUDIT_SCREENSHOT"):
             shutil.copyfile(shot, os.environ["GOVAUDIT_SCREENSHOT"])
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt-get install -y chromium)")
+def test_signoff_page_on_a_rolled_back_ledger_in_chromium(tmp_path):
+    from sqlalchemy import text
+
+    root = tmp_path / "runs"
+    store = RunStore(root)
+    record = store.create(make_record("run-before"))
+    ledger = SignoffLedger(store)
+    ledger.sign("run-before", signoff_subject_sha256(record), "approve", "fine", "alice")
+    ledger.sign("run-before", signoff_subject_sha256(record), "reject", "revoked", "ben")
+    (root / "signoff-head.json").unlink()
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM signoffs WHERE seq=2"))
+    port = _free_port()
+    govaudit = Path(sys.executable).with_name("govaudit")
+    launcher = [str(govaudit)] if govaudit.exists() else [sys.executable, "-m", "audit.cli"]
+    proc = subprocess.Popen([*launcher, "dashboard", "--runs-root", str(root), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_healthy(port, proc)
+        url = f"http://127.0.0.1:{port}/signoff?run=run-before"
+        dom, attempt, deadline = "", 0, time.monotonic() + 75
+        while "Sign-off trail BROKEN" not in dom and time.monotonic() < deadline:
+            attempt += 1
+            dom = _chromium(url, tmp_path / f"profile{attempt}", "--dump-dom").stdout
+        shown = " ".join(re.sub(r"<[^>]+>", " ", re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", dom)).split())
+        assert "Sign-off trail BROKEN" in shown, shown[-1500:]
+        assert "signoff-head.json is missing" in shown
+        assert "Not approved for this evidence" in shown and "trail intact" not in shown
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -191,6 +191,12 @@ def test_signoff_flow_rejects_unauthenticated_then_records_a_bound_decision(runs
     widget(at.radio, "Decision").set_value("approve")
     widget(at.text_area, "Comment (required)").set_value("Checked CIs and residual PII.")
     widget(at.button, "Record decision").click().run()
+    assert "risk acceptance" in texts(at.error) and ledger.entries() == []  # issue #15: FAIL run needs acceptance
+    widget(at.radio, "Decision").set_value("approve")
+    widget(at.text_area, "Comment (required)").set_value("Checked CIs and residual PII.")
+    widget(at.text_input, "Risk acceptance for fairness.four_fifths (required to approve)").set_value(
+        "older-american group re-sampled; ticket RISK-7")
+    widget(at.button, "Record decision").click().run()
     assert "Recorded: approve by ana" in texts(at.success)
     (entry,) = ledger.entries()
     assert (entry.run_id, entry.reviewer, entry.auth) == ("run-before", "ana", "password")

@@ -18,7 +18,7 @@ from audit.record import (
     TrainingWaiver,
     TrainSection,
 )
-from audit.record.signoff import signoff_subject_sha256
+from audit.record.signoff import GENESIS, Approval, LedgerCheck, signoff_subject_sha256
 
 TODAY = date(2026, 6, 1)
 
@@ -239,8 +239,12 @@ class FakeLedger:
     def __init__(self, approved: set[tuple[str, str]]):
         self.approved_pairs = approved
 
-    def approved(self, run_id: str, record_sha256: str) -> bool:
-        return (run_id, record_sha256) in self.approved_pairs
+    def verify(self, expect_head=None) -> LedgerCheck:
+        return LedgerCheck(entries=len(self.approved_pairs), head=GENESIS)
+
+    def approval(self, run_id: str, subject_sha256: str, **rules) -> Approval:
+        ok = (run_id, subject_sha256) in self.approved_pairs
+        return Approval(ok, "approved by ana" if ok else "no reviewer approval bound to this evidence")
 
 
 def test_signoff_is_bound_to_the_evidence_not_the_policy_section():
