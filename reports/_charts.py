@@ -3,6 +3,7 @@ numbers are formatted floats. No scripts, no external references, readable in pr
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -11,6 +12,8 @@ __all__ = ["Bar", "interval_chart", "curve_chart", "token_classes", "nice_step"]
 
 COLORS = {"ok": "#2b6cb0", "bad": "#c53030", "small": "#a0aec0", "ref": "#2f855a", "undefined": "#a0aec0"}
 _LABEL_CHARS = 48
+_WRAP_CHARS = 26
+TICK_SPACING = 40.0
 
 
 @dataclass(frozen=True)
@@ -22,8 +25,8 @@ class Bar:
     state: str = "ok"  # ok, bad, small or ref
 
 
-def _short(label: str) -> str:
-    return label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1] + "…"
+def _short(label: str, limit: int = _LABEL_CHARS) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
 _NICE_STEPS = (0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0)
@@ -43,47 +46,59 @@ def _axis_max(bars: list[Bar], floor: float) -> float:
     return math.ceil(top / step - 1e-9) * step
 
 
+def _label_lines(label: str, width: int = _WRAP_CHARS) -> list[str]:
+    """At most two lines of a bar label (wrapped at spaces; an over-long second line ends with '…')."""
+    lines = textwrap.wrap(label, width) or [""]
+    if len(lines) > 2:
+        lines = [lines[0], _short(" ".join(lines[1:]), width)]
+    return [_short(line, width) for line in lines]
+
+
 def interval_chart(bars: list[Bar], *, title: str, axis_label: str, threshold: float | None = None,
                    threshold_label: str = "", floor: float = 1.0) -> Markup:
-    """Horizontal bars with confidence-interval whiskers and an optional dashed threshold line."""
-    label_w, plot_w, right, row_h, top, bottom = 330.0, 400.0, 70.0, 26.0, 22.0, 40.0
+    """Horizontal bars with confidence-interval whiskers and an optional dashed threshold line. Sized to sit two
+    side by side on an A4 page at 9 px type; at most one tick label per 40 px so labels never overlap."""
+    label_w, plot_w, right, row_h, top, bottom = 140.0, 170.0, 48.0, 30.0, 22.0, 40.0
     width, height = label_w + plot_w + right, top + row_h * max(len(bars), 1) + bottom
     xmax = _axis_max(bars, floor)
-    step = nice_step(xmax)
+    step = nice_step(xmax, int(plot_w // TICK_SPACING))
 
     def x(v: float) -> float:
         return label_w + plot_w * min(max(v, 0.0), xmax) / xmax
 
     parts = [Markup('<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {:.0f} {:.0f}" '
-                    'width="{:.0f}" height="{:.0f}" font-family="sans-serif" font-size="12">').format(width, height, width, height),
+                    'width="{:.0f}" height="{:.0f}" font-family="sans-serif" font-size="9">').format(width, height, width, height),
              Markup("<title>{}</title>").format(title)]
     base_y = top + row_h * max(len(bars), 1)
     for i in range(int(round(xmax / step)) + 1):
         tick = i * step
         parts.append(Markup('<line x1="{0:.1f}" x2="{0:.1f}" y1="{1:.1f}" y2="{2:.1f}" stroke="#e2e8f0"/>'
-                            '<text x="{0:.1f}" y="{3:.1f}" text-anchor="middle" fill="#4a5568">{4:.2f}</text>')
-                     .format(x(tick), top, base_y, base_y + 14, tick))
+                            '<text class="tick" x="{0:.1f}" y="{3:.1f}" text-anchor="middle" fill="#4a5568">{4:.2f}</text>')
+                     .format(x(tick), top, base_y, base_y + 12, tick))
     parts.append(Markup('<text x="{:.1f}" y="{:.1f}" text-anchor="middle" fill="#2d3748">{}</text>')
-                 .format(label_w + plot_w / 2, base_y + 32, axis_label))
+                 .format((label_w + plot_w + right) / 2, base_y + 28, axis_label))
     for i, bar in enumerate(bars):
         y = top + row_h * i
         mid = y + row_h / 2
         color = COLORS.get(bar.state, COLORS["ok"])
-        parts.append(Markup('<g><title>{}</title><text x="{:.1f}" y="{:.1f}" text-anchor="end" fill="#1a202c">{}</text>')
-                     .format(bar.label, label_w - 8, mid + 4, _short(bar.label)))
+        lines = _label_lines(bar.label)
+        first = mid + 3 - 5.5 * (len(lines) - 1)
+        parts.append(Markup('<g><title>{}</title>').format(bar.label))
+        parts += [Markup('<text x="{:.1f}" y="{:.1f}" text-anchor="end" fill="#1a202c">{}</text>')
+                  .format(label_w - 6, first + 11 * k, line) for k, line in enumerate(lines)]
         if bar.value is None:
             parts.append(Markup('<text x="{:.1f}" y="{:.1f}" fill="#718096">undefined</text></g>').format(label_w + 4, mid + 4))
             continue
         dash = Markup(' stroke="#718096" stroke-dasharray="3 2" fill-opacity="0.5"') if bar.state == "small" else Markup("")
-        parts.append(Markup('<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="14" fill="{}"{}/>')
-                     .format(label_w, mid - 7, max(x(bar.value) - label_w, 0.5), color, dash))
+        parts.append(Markup('<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="12" fill="{}"{}/>')
+                     .format(label_w, mid - 6, max(x(bar.value) - label_w, 0.5), color, dash))
         if bar.low is not None and bar.high is not None:
             lo, hi = x(bar.low), x(bar.high)
             parts.append(Markup('<path d="M{0:.1f} {1:.1f}H{2:.1f}M{0:.1f} {3:.1f}V{4:.1f}M{2:.1f} {3:.1f}V{4:.1f}" '
                                 'stroke="#1a202c" stroke-width="1.5" fill="none"/>')
                          .format(lo, mid, hi, mid - 6, mid + 6))
         clipped = max(bar.value, bar.high if bar.high is not None else bar.value) > xmax
-        text_x = x(max(bar.value, bar.high if bar.high is not None else bar.value)) + 6
+        text_x = x(max(bar.value, bar.high if bar.high is not None else bar.value)) + 4
         parts.append(Markup('<text x="{:.1f}" y="{:.1f}" fill="#1a202c">{}{:.3f}</text></g>')
                      .format(text_x, mid + 4, "▸ " if clipped else "", bar.value))
     if threshold is not None:

@@ -334,7 +334,7 @@ def make_demo_record(run_id: str = "20251201T090000Z-demo01", *, worst_per_famil
            _group("unknown", 25, n, 0.2, 0.30, small=True, half_width=0.15).model_copy(update={"unknown": True})]
     record.fairness.groupings[1].groups = mil
     inter = record.fairness.groupings[2]
-    inter.groups.append(_group("unknown × not servicemember", 12, n, 1.28, 0.32, small=True, half_width=0.2))
+    inter.groups.append(_group("unknown × not servicemember", 12, n, 0.41, 0.32, small=True, half_width=0.2))
     flips = [0.079, 0.02, 0.031, 0.045, 0.06, 0.012, 0.0, 0.025, 0.152, 0.01, 0.03, 0.04]
     record.counterfactual = CounterfactualSection(
         target="relief", families=[_demo_family(f, r, worst_per_family) for f, r in zip(DEMO_FAMILIES, flips)],
