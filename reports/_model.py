@@ -9,8 +9,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from audit.record import GroupingResult, PolicySection, RunRecord, utc_now
-from audit.record.status import (FOUR_FIFTHS, LABELS, GroupStatus, check_level, group_status, impact_check,
-                                 level_counts, max_flip)
+from audit.record.status import (
+    FOUR_FIFTHS,
+    LABELS,
+    GroupStatus,
+    check_level,
+    group_status,
+    impact_check,
+    level_counts,
+    max_flip,
+)
 
 from ._charts import Bar
 from ._format import est, num, pct, value_of

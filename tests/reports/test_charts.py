@@ -3,6 +3,7 @@ loss and F1 on their own axes."""
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from html_tree import parse
 
@@ -28,7 +29,7 @@ def test_tick_labels_are_at_least_the_tick_spacing_apart():
         bars = [Bar("a", top, top * 0.8, top, "ok"), Bar("b", top / 2, None, None, "ok")]
         xs = [x for x, _ in _ticks(str(interval_chart(bars, title="t", axis_label="a")))]
         assert len(xs) >= 3
-        assert min(b - a for a, b in zip(xs, xs[1:])) >= TICK_SPACING - 1e-6, top
+        assert min(b - a for a, b in pairwise(xs)) >= TICK_SPACING - 1e-6, top
 
 
 def test_nice_step_gives_round_steps_within_the_tick_budget():
