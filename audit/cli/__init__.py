@@ -21,7 +21,7 @@ from ._options import json_mode
 __all__ = ["app", "main"]
 
 # Commands that are built, in pipeline order (as `--help` lists them); a command is listed only once it works.
-COMMAND_MODULES = ("demo", "scrub", "train", "audit", "gate", "report", "dashboard", "runs")
+COMMAND_MODULES = ("demo", "scrub", "train", "audit", "gate", "report", "bundle", "dashboard", "runs")
 
 app = typer.Typer(
     name="govaudit",
