@@ -226,9 +226,11 @@ def reliability(path: str, stamp: tuple[int, int], labels: tuple[str, ...], bins
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def threshold_sweep(path: str, stamp: tuple[int, int], features: tuple[str, ...], favorable: str,
-                    thresholds: tuple[float, ...], min_size: int = SMALL_GROUP) -> pd.DataFrame | None:
-    """Selection rate (share with P(favorable) >= t) and impact ratio (rate / highest rate among groups of at least
-    `min_size` rows) per group at each threshold t. Groups below `min_size` are kept but flagged `small`."""
+                    thresholds: tuple[float, ...], min_size: int = SMALL_GROUP,
+                    excluded: tuple[str, ...] = ()) -> pd.DataFrame | None:
+    """Selection rate (share with P(favorable) >= t) and impact ratio (rate / highest rate among the other groups)
+    per group at each threshold t. Groups below `min_size` rows or named in `excluded` (the record's small and
+    unknown groups) are kept, flagged `small`, and never the reference."""
     frame = predictions(path, stamp)
     groups = group_labels(frame, list(features))
     column = _score_column(list(frame.columns), favorable)
@@ -243,7 +245,7 @@ def threshold_sweep(path: str, stamp: tuple[int, int], features: tuple[str, ...]
         mine = np.sort(scores[codes == g])
         rows.append((len(mine) - np.searchsorted(mine, cuts, side="left")) / max(len(mine), 1))
     rates = np.vstack(rows) if rows else np.zeros((0, len(cuts)))
-    large = sizes >= min_size
+    large = (sizes >= min_size) & ~np.isin(names.astype(str), list(excluded))
     best = rates[large].max(axis=0) if large.any() else rates.max(axis=0, initial=0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = np.where(best > 0, rates / best, np.nan)

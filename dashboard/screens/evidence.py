@@ -89,7 +89,9 @@ def calibration_panel(path: Path, fairness: FairnessSection) -> None:
 
 def threshold_panel(path: Path, grouping: GroupingResult, favorable: str, minimum: float) -> None:
     """Selection rates and impact ratios of each group as the decision threshold on P(favorable) moves."""
-    sweep = threshold_sweep(str(path), _stamp(path), tuple(grouping.features), favorable, THRESHOLDS)
+    excluded = tuple(g.group for g in grouping.groups if g.small or g.unknown)
+    sweep = threshold_sweep(str(path), _stamp(path), tuple(grouping.features), favorable, THRESHOLDS,
+                            excluded=excluded)
     if sweep is None:
         st.caption(md(f"The predictions artifact has no P({favorable}) or no columns for {grouping.name}: "
                       "no threshold what-if."))
@@ -102,5 +104,5 @@ def threshold_panel(path: Path, grouping: GroupingResult, favorable: str, minimu
     table["below minimum"] = (table["impact ratio"] < minimum) & ~table["small"]
     st.dataframe(table, hide_index=True, width="stretch", column_config=ROUNDED)
     st.caption(md(f"Selection rate = share of the group's rows with P({favorable}) ≥ threshold; impact ratio = rate / "
-                  f"highest rate among groups of at least 30 rows (dashed: {minimum:.2f}). At 0.50 this equals the "
+                  f"highest rate among the groups with a verdict (not small or unknown; dashed: {minimum:.2f}). At 0.50 this equals the "
                   "audit's binary decision; other thresholds are what-ifs, not the audited model."))

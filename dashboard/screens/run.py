@@ -65,8 +65,8 @@ def checks_frame(record: RunRecord) -> pd.DataFrame:
              "severity": c.severity, "measured": _text(c.measured), "threshold": _text(c.threshold),
              "evidence": c.evidence, "source": c.source, "waiver": c.waiver or "", "id": c.id,
              "drill": f"run?run={record.run_id}&check={c.id}"} for c in (record.policy.checks if record.policy else [])]
-    frame = pd.DataFrame(rows, columns=["status", "check", "subject", "severity", "measured", "threshold", "evidence",
-                                        "source", "waiver", "id", "drill"])
+    frame = pd.DataFrame(rows, columns=["status", "drill", "check", "subject", "measured", "threshold", "severity",
+                                        "evidence", "source", "waiver", "id"])
     return frame.sort_values("status", key=lambda s: s.map(_STATUS_ORDER).fillna(9), kind="stable")
 
 

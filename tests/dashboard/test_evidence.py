@@ -73,6 +73,9 @@ def test_confusion_reliability_and_threshold_sweep_numbers(tmp_path):
     assert half["impact_ratio"].max() == pytest.approx(1.0)
     assert half.loc["older american", "impact_ratio"] == pytest.approx(
         half.loc["older american", "selection_rate"] / half.loc["not older", "selection_rate"])
+    only = threshold_sweep(str(path), (1, 3), ("age_group",), "relief", THRESHOLDS, excluded=("not older",))
+    only = only[np.isclose(only["threshold"], 0.5)].set_index("group")
+    assert bool(only.loc["not older", "small"]) and only.loc["older american", "impact_ratio"] == pytest.approx(1.0)
 
 
 def test_heat_map_colours_follow_the_report():
