@@ -3,6 +3,7 @@ screen, read console errors, screenshot. Used by the browser tests and bench/ben
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import re
@@ -47,7 +48,9 @@ class Browser:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5) as resp:
                 pages = [t for t in json.load(resp) if t.get("type") == "page"]
             time.sleep(0.05)
-        self._ws = connect(pages[0]["webSocketDebuggerUrl"], max_size=None, open_timeout=self.timeout)
+        self._stack = contextlib.ExitStack()
+        self._ws = self._stack.enter_context(connect(pages[0]["webSocketDebuggerUrl"], max_size=None,
+                                                     open_timeout=self.timeout))
         for domain in ("Page", "Runtime", "Log"):
             self.send(f"{domain}.enable")
         self.send("Emulation.setDeviceMetricsOverride", width=self.width, height=self.height, deviceScaleFactor=1,
@@ -56,7 +59,7 @@ class Browser:
 
     def __exit__(self, *exc: object) -> None:
         try:
-            self._ws.close()
+            self._stack.close()
         finally:
             self._proc.terminate()
             try:
@@ -116,7 +119,8 @@ class Browser:
             elif method == "Runtime.consoleAPICalled" and params.get("type") == "error":
                 out.append(" ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", [])))
             elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
-                out.append(params["entry"].get("text", ""))
+                entry = params["entry"]
+                out.append(" ".join(filter(None, (entry.get("text", ""), entry.get("url")))))
         return out
 
     def screenshot(self, path: str | Path, *, full_page: bool = False) -> Path:
