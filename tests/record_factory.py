@@ -342,6 +342,8 @@ def make_demo_record(run_id: str = "20251201T090000Z-demo01", *, worst_per_famil
         max_flip_rate=0.152)
     record.train.curves = [CurvePoint(step=82, epoch=1.0, train_loss=0.52, val_macro_f1=0.71),
                            CurvePoint(step=164, epoch=2.0, train_loss=0.38, val_macro_f1=0.78)]
+    record.notices = [Notice(stage="fairness", code="small_group", message="4 groups below min_group_size=30 are "
+                                                                           "reported but excluded from verdicts")]
     record.policy = None
     record.policy = evaluate_policy(record, load_policy("default"))
     return record

@@ -9,7 +9,7 @@ import streamlit as st
 from audit.record import Estimate, GroupingResult, PolicySection, RunRecord
 from audit.record.status import check_level, group_status, impact_check, level_counts, max_flip
 from audit.record.store import RunStore
-from dashboard.charts import chart_height, curve_chart, estimate_chart, histogram_chart, token_heatmap_html
+from dashboard.charts import BELOW, EXCLUDED, chart_height, curve_chart, estimate_chart, histogram_chart, token_heatmap_html
 from dashboard.data import LoadedRun, load_run, open_ledger, open_store, score_histogram
 from dashboard.screens.evidence import (
     ROUNDED,
@@ -119,10 +119,11 @@ def grouping_frame(grouping: GroupingResult, metric: str, policy: PolicySection 
         est = group.impact_ratio if metric == "impact_ratio" else group.metrics.get(metric)
         est = est or Estimate(note="not computed")
         excluded = group.small or getattr(group, "unknown", False)
+        status = group_status(policy, grouping, group)
+        flag = EXCLUDED if excluded else BELOW if status.below else "verdict"
         rows.append({"label": group.group, "value": est.value, "ci_low": est.ci_low if est.ci_low is not None else est.value,
                      "ci_high": est.ci_high if est.ci_high is not None else est.value, "count": group.count,
-                     "flag": "small / unknown (no verdict)" if excluded else "verdict", "note": est.note or "",
-                     "four-fifths": group_status(policy, grouping, group).level.replace("-", " ")})
+                     "flag": flag, "note": est.note or "", "four-fifths": status.level.replace("-", " ")})
     return pd.DataFrame(rows, columns=["label", "value", "ci_low", "ci_high", "count", "flag", "note", "four-fifths"])
 
 
@@ -169,7 +170,7 @@ def _fairness(store: RunStore, loaded: LoadedRun, chosen: str | None = None) -> 
         basis = f"check {check.id}" if check else "the record's own four-fifths flag (no policy check)"
         st.caption(md(f"Dashed line: {minimum:.2f}, the policy minimum (0.8, the four-fifths rule of thumb, EEOC "
                       f"Uniform Guidelines, 29 CFR 1607.4(D)); four-fifths status from {basis}"))
-    st.dataframe(frame.drop(columns=["flag"]).assign(excluded=frame["flag"] != "verdict"), hide_index=True,
+    st.dataframe(frame.drop(columns=["flag"]).assign(excluded=frame["flag"] == EXCLUDED), hide_index=True,
                  width="stretch", column_config=ROUNDED)
     if grouping.disparities:
         st.markdown("**Disparities**")
