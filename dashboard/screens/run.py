@@ -41,9 +41,9 @@ def render() -> None:
         target = check_target(record, st.query_params.get("check"))
         tabs = st.tabs(TABS, default=target.tab if target else None)
         with tabs[0], section("fairness"):
-            _fairness(store, loaded, target.grouping if target else None)
+            _fairness(store, loaded, target.grouping if target else None, drill=bool(target and target.tab == TABS[0]))
         with tabs[1], section("performance"):
-            _performance(store, loaded)
+            _performance(store, loaded, drill=bool(target and target.tab == TABS[1]))
         with tabs[2], section("counterfactual"):
             _counterfactual(record)
         with tabs[3], section("attribution"):
@@ -134,7 +134,8 @@ def _est(est: Estimate | None) -> str:
     return f"{est.value:.3f}{ci}"
 
 
-def _fairness(store: RunStore, loaded: LoadedRun, chosen: str | None = None) -> None:
+def _fairness(store: RunStore, loaded: LoadedRun, chosen: str | None = None, *, drill: bool = False) -> None:
+    """`drill`: opened from a check's evidence link, so the per-group panels start open."""
     fairness = loaded.record.fairness
     if fairness is None:
         st.info(f"Fairness audit: {NOT_RUN} (`govaudit audit`).")
@@ -183,8 +184,10 @@ def _fairness(store: RunStore, loaded: LoadedRun, chosen: str | None = None) -> 
     else:
         if len(grouping.features) == 1:
             _score_distribution(path, grouping.features[0], fairness.favorable_outcome)
-        confusion_panel(path, grouping)
-        threshold_panel(path, grouping, fairness.favorable_outcome, minimum)
+        # drawn on demand (or when a check's link opened this grouping): keeps the first load light
+        if st.toggle("Confusion matrices and threshold what-if", value=drill, key="fair_drill"):
+            confusion_panel(path, grouping)
+            threshold_panel(path, grouping, fairness.favorable_outcome, minimum)
     if fairness.mitigation is not None:
         mit = fairness.mitigation
         st.markdown(md(f"Mitigation: {mit.method} ({mit.constraint})"))
@@ -195,7 +198,7 @@ def _fairness(store: RunStore, loaded: LoadedRun, chosen: str | None = None) -> 
             st.caption(f"accuracy cost: {mit.accuracy_cost:+.3f}")
 
 
-def _performance(store: RunStore, loaded: LoadedRun) -> None:
+def _performance(store: RunStore, loaded: LoadedRun, *, drill: bool = False) -> None:
     record = loaded.record
     splits = [(name, m) for name, m in (("test split", record.train.test if record.train else None),
                                          ("validation split", record.train.validation if record.train else None),
@@ -206,7 +209,8 @@ def _performance(store: RunStore, loaded: LoadedRun) -> None:
     st.dataframe(pd.DataFrame([{"split": name, "rows": m.n, "accuracy": m.accuracy, "macro-F1": m.macro_f1,
                                 "ECE (15 bins)": m.ece} for name, m in splits]), hide_index=True, column_config=ROUNDED)
     path = predictions_path(store, record)
-    if path is not None and record.fairness is not None:
+    if path is not None and record.fairness is not None and st.toggle(
+            "Reliability diagram and confusion matrix", value=drill, key="perf_drill"):
         calibration_panel(path, record.fairness)
         confusion_panel(path, None)
 

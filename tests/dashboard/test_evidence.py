@@ -140,6 +140,21 @@ def test_failed_check_opens_its_grouping_with_charts_and_rows(demo_store):
     assert rows.set_index("label").loc["servicemember", "four-fifths"] == "fail"
     markdown = "\n".join(m.value for m in at.markdown).replace("\\", "")
     assert "Confusion matrix per group of military_status" in markdown
-    assert "Threshold what-if: military_status" in markdown and "Reliability diagram" in markdown
+    assert "Threshold what-if: military_status" in markdown
     assert "Distribution of P(relief) by military_status" in markdown
     assert any(s.label == "Decision threshold on P(favorable)" for s in at.slider)
+    assert "Reliability diagram" not in markdown, "other tabs' panels wait for their toggle"
+    next(t for t in at.toggle if t.label == "Reliability diagram and confusion matrix").set_value(True).run()
+    assert "Reliability diagram" in "\n".join(m.value for m in at.markdown).replace("\\", "")
+
+
+def test_without_a_check_link_the_heavy_panels_wait_for_their_toggle(demo_store):
+    _, record = demo_store
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("views/run.py")
+    at.query_params.update({"run": record.run_id})
+    at.run()
+    markdown = "\n".join(m.value for m in at.markdown).replace("\\", "")
+    assert "Distribution of P(relief) by age_group" in markdown and "Threshold what-if" not in markdown
+    next(t for t in at.toggle if t.label == "Confusion matrices and threshold what-if").set_value(True).run()
+    assert "Threshold what-if: age_group" in "\n".join(m.value for m in at.markdown).replace("\\", "")
