@@ -164,8 +164,8 @@ def _finding(level: str, section: str, text: str, *, check: str | None = None, h
              group: tuple[str, str] | None = None) -> dict[str, Any]:
     """One key finding; `check` is the policy check it states, `group` the (grouping, group) it is about."""
     return {"level": level, "label": LABELS.get(level, level.upper()), "section": section, "text": text,
-            "check": check, "href": href or ("appendix" if section == "notice" else section), "grouping": group[0] if group else None,
-            "group": group[1] if group else None}
+            "check": check, "href": href or ("appendix" if section == "notice" else section),
+            "grouping": group[0] if group else None, "group": group[1] if group else None}
 
 
 def check_sentence(check: Any) -> str:
@@ -181,7 +181,8 @@ def check_sentence(check: Any) -> str:
         limit = "minimum" if base in _AT_LEAST else "maximum"
         ci = (f", CI {num(check.ci_low)}–{num(check.ci_high)}" if check.ci_low is not None and check.ci_high is not None
               else "")
-        value = f"measured {num(check.measured)} against the policy {limit} {num(check.threshold, 2)} ({check.basis or 'value'}{ci})"
+        value = (f"measured {num(check.measured)} against the policy {limit} {num(check.threshold, 2)} "
+                 f"({check.basis or 'value'}{ci})")
     waived = f"; waived: {check.waiver}" if check.waiver else ""
     source = f" Source: {check.source}." if check.source and check.effect == "block" else ""
     return f"{check.title}{about}: {value}{waived}.{source}"

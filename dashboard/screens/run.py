@@ -175,8 +175,7 @@ def _fairness(store: RunStore, loaded: LoadedRun, chosen: str | None = None, *, 
                  width="stretch", column_config=ROUNDED)
     if grouping.disparities:
         st.markdown("**Disparities**")
-        st.dataframe(pd.DataFrame([{"measure": k, "estimate": _est(v)} for k, v in grouping.disparities.items()]),
-                     hide_index=True)
+        static_table(pd.DataFrame([{"measure": k, "estimate": _est(v)} for k, v in grouping.disparities.items()]))
     path = predictions_path(store, loaded.record)
     if path is None:
         st.caption("Predictions artifact not available in the run store: score distribution, confusion matrices and "
@@ -192,8 +191,8 @@ def _fairness(store: RunStore, loaded: LoadedRun, chosen: str | None = None, *, 
         mit = fairness.mitigation
         st.markdown(md(f"Mitigation: {mit.method} ({mit.constraint})"))
         keys = sorted(set(mit.before) | set(mit.after))
-        st.dataframe(pd.DataFrame([{"measure": k, "before": _est(mit.before.get(k)), "after": _est(mit.after.get(k))}
-                                   for k in keys]), hide_index=True)
+        static_table(pd.DataFrame([{"measure": k, "before": _est(mit.before.get(k)), "after": _est(mit.after.get(k))}
+                                   for k in keys]))
         if mit.accuracy_cost is not None:
             st.caption(f"accuracy cost: {mit.accuracy_cost:+.3f}")
 
@@ -206,8 +205,8 @@ def _performance(store: RunStore, loaded: LoadedRun, *, drill: bool = False) -> 
     if not splits:
         st.info(f"Performance evaluation: {NOT_RUN} (`govaudit train` / `govaudit audit`).")
         return
-    st.dataframe(pd.DataFrame([{"split": name, "rows": m.n, "accuracy": m.accuracy, "macro-F1": m.macro_f1,
-                                "ECE (15 bins)": m.ece} for name, m in splits]), hide_index=True, column_config=ROUNDED)
+    static_table(pd.DataFrame([{"split": name, "rows": m.n, "accuracy": m.accuracy, "macro-F1": m.macro_f1,
+                                "ECE (15 bins)": m.ece} for name, m in splits]))
     path = predictions_path(store, record)
     if path is not None and record.fairness is not None and st.toggle(
             "Reliability diagram and confusion matrix", value=drill, key="perf_drill"):
@@ -274,14 +273,12 @@ def _attribution(record: RunRecord) -> None:
                         f"{attr.large_delta_count} examples with a large gap")
     if attr.reliance_by_group:
         st.markdown("**Reliance share by group**")
-        st.dataframe(pd.DataFrame([{"feature": f, "group": g, "reliance share": v}
-                                   for f, groups in attr.reliance_by_group.items() for g, v in groups.items()]),
-                     hide_index=True, column_config=ROUNDED)
+        static_table(pd.DataFrame([{"feature": f, "group": g, "reliance share": v}
+                                   for f, groups in attr.reliance_by_group.items() for g, v in groups.items()]))
     if attr.top_words:
         st.markdown("**Most influential words per class**")
-        st.dataframe(pd.DataFrame([{"class": c, "word": w, "attribution": s}
-                                   for c, words in attr.top_words.items() for w, s in words]), hide_index=True,
-                     column_config=ROUNDED)
+        static_table(pd.DataFrame([{"class": c, "word": w, "attribution": s}
+                                   for c, words in attr.top_words.items() for w, s in words]))
     examples = [("highest reliance", e) for e in attr.top_reliance_examples] + \
                [("highlighted", e) for e in attr.highlighted_examples]
     if examples:
@@ -305,7 +302,7 @@ def _scrub(record: RunRecord) -> None:
     counts = pd.DataFrame([{"column": col, "entity": ent, "count": n}
                            for col, ents in scrub.counts.items() for ent, n in ents.items()])
     if not counts.empty:
-        st.dataframe(counts, hide_index=True)
+        static_table(counts)
     if residual is not None and residual.found:
         st.error(md(f"entities still found after scrubbing: {residual.found}"))
     st.caption(md(f"operator {scrub.operator}; entities {', '.join(scrub.entities)}; threshold "
@@ -329,13 +326,19 @@ def _train(record: RunRecord) -> None:
     cols = st.columns(3)
     with cols[0]:
         st.markdown("**Hyperparameters**")
-        st.dataframe(labelled({**train.hyperparameters, "seed": train.seed}, "hyperparameter"), hide_index=True)
+        static_table(labelled({**train.hyperparameters, "seed": train.seed}, "hyperparameter"))
     with cols[1]:
         st.markdown("**Split sizes**")
-        st.dataframe(labelled(train.split_sizes, "split"), hide_index=True)
+        static_table(labelled(train.split_sizes, "split"))
     with cols[2]:
         st.markdown("**Hardware**")
-        st.dataframe(labelled(train.hardware, "resource"), hide_index=True)
+        static_table(labelled(train.hardware, "resource"))
+
+
+def static_table(frame: pd.DataFrame) -> None:
+    """A small table as static HTML (much lighter in the browser than an interactive grid): floats as the report
+    prints them, and every cell escaped with `md`, since st.table renders Markdown."""
+    st.table(frame.map(lambda v: md(num(v) if isinstance(v, (int, float)) else v)), hide_index=True)
 
 
 def labelled(values: dict[str, object], key: str) -> pd.DataFrame:
@@ -368,18 +371,18 @@ def _lineage(record: RunRecord, loaded: LoadedRun) -> None:
     st.markdown(md(f"config SHA-256: {record.config_sha256 or '-'} · parent run: {record.parent_run_id or '-'}"))
     rows = lineage_rows(record)
     if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        static_table(pd.DataFrame(rows))
     if record.train is not None:
         st.markdown(md(f"model artifact: {record.train.model_artifact} · scrub run: {record.train.scrub_run_id or '-'}"))
         if record.train.base_model_sha256:
-            st.dataframe(pd.DataFrame([{"base model file": k, "sha256": v}
-                                       for k, v in record.train.base_model_sha256.items()]), hide_index=True)
-    st.dataframe(pd.DataFrame([{"component": k, "version": v} for k, v in
+            static_table(pd.DataFrame([{"base model file": k, "sha256": v}
+                                       for k, v in record.train.base_model_sha256.items()]))
+    static_table(pd.DataFrame([{"component": k, "version": v} for k, v in
                                {"govaudit": record.tool.govaudit, "python": record.tool.python,
-                                **record.tool.libraries}.items()]), hide_index=True)
+                                **record.tool.libraries}.items()]))
     if record.model_card:
         st.markdown("**Model card**")
-        st.dataframe(labelled(record.model_card, "field"), hide_index=True, width="stretch")
+        static_table(labelled(record.model_card, "field"))
 
 
 def _downloads(store: RunStore, loaded: LoadedRun) -> None:

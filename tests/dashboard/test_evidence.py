@@ -2,6 +2,7 @@
 and rounding, check subjects on Compare, lineage without repeats, labelled tables, runs list columns."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -158,3 +159,22 @@ def test_without_a_check_link_the_heavy_panels_wait_for_their_toggle(demo_store)
     assert "Distribution of P(relief) by age_group" in markdown and "Threshold what-if" not in markdown
     next(t for t in at.toggle if t.label == "Confusion matrices and threshold what-if").set_value(True).run()
     assert "Threshold what-if: age_group" in "\n".join(m.value for m in at.markdown).replace("\\", "")
+
+
+def test_static_tables_escape_record_text(tmp_path, monkeypatch):
+    """st.table renders Markdown: a model card value with a link or markup must stay text."""
+    from record_factory import HOSTILE, make_hostile_record
+
+    store = RunStore(tmp_path / "runs")
+    record = store.create(make_hostile_record())
+    monkeypatch.setenv("GOVAUDIT_RUNS_ROOT", str(store.root))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("views/run.py")
+    at.query_params.update({"run": record.run_id})
+    at.run()
+    assert not at.exception
+    cells = [str(v) for t in at.table for v in t.value.to_numpy().ravel()]
+    assert any("evil" in c for c in cells), "the hostile model card is shown"
+    for cell in cells:
+        assert not re.search(r"(?<!\\)[<\[\]()]", cell), f"unescaped Markdown/HTML in {cell!r}"
+    assert HOSTILE[3] not in cells
