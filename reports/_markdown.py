@@ -46,7 +46,9 @@ def report_markdown(r: dict[str, Any], rec: RunRecord) -> str:
                   f"{c['pass']} passed of {verdict['total']} checks.", "", md(r["summary"]["signoff"]["text"]), ""]
     if r["sections_not_run"]:
         lines += [f"Not run: {md(', '.join(r['sections_not_run']))}.", ""]
-    lines += [f"- **{md(f['label'])}** ({md(f['section'])}) {md(f['text'])}" for f in r["findings"]] + [""]
+    summary = r["summary"]  # failed, then warned, then not tested, then the rest: the HTML summary's order
+    lines += [f"- **{md(f['label'])}** ({md(f['section'])}) {md(f['text'])}"
+              for f in summary["open"] + summary["not_tested"] + summary["other"]] + [""]
 
     lines += ["### Performance", ""]
     metrics = [(name, m) for name, m in (("test", rec.train.test if rec.train else None),
