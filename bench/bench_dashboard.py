@@ -1,18 +1,25 @@
 """Dashboard speed: run page with a 100k-row predictions artifact (cold and warm cache) and the runs list with many runs.
 
-    .venv/bin/python bench/bench_dashboard.py [--rows 100000] [--runs 300] [--repeat 3]
+    .venv/bin/python bench/bench_dashboard.py [--rows 100000] [--runs 300] [--repeat 3] [--no-browser]
 
-Times Streamlit AppTest script runs of the real pages (what a browser session waits for on the server, without the
-network and the browser's drawing) and the heavy reads alone. Prints a Markdown table.
+Times (1) the run page in headless Chromium against a real `govaudit dashboard` server: from navigation until the
+verdict is on screen and until the first chart is drawn, on the first load after the server started (cold caches)
+and on reloads (warm), and (2) Streamlit AppTest script runs of the real pages (server side only, without the network
+and the browser's drawing) and the heavy reads alone. Prints Markdown tables and the load average, since a busy
+machine slows every number.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -21,20 +28,74 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from record_factory import make_record  # noqa: E402
+from cdp import CHROMIUM, Browser  # noqa: E402
+from record_factory import make_demo_record, make_record  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from audit.record.store import RunStore  # noqa: E402
 
 
 def _predictions(path: Path, rows: int) -> None:
+    """A predictions artifact as audit/stage.py writes it (proba_<label>, sf_<feature>)."""
     rng = np.random.default_rng(0)
     age = rng.choice(["not older", "older american", "unknown"], size=rows, p=[0.78, 0.19, 0.03])
     prob = np.clip(rng.beta(2, 4, size=rows) - (age == "older american") * 0.05, 0, 1)
-    pd.DataFrame({"row_id": [f"r{i}" for i in range(rows)], "label": rng.choice(["relief", "no_relief"], size=rows),
-                  "pred": np.where(prob >= 0.5, "relief", "no_relief"), "prob_relief": prob, "age_group": age,
-                  "military_status": rng.choice(["servicemember", "not servicemember"], size=rows, p=[0.1, 0.9]),
+    pd.DataFrame({"row_id": [f"r{i}" for i in range(rows)],
+                  "label": np.where(rng.random(rows) < prob, "relief", "no_relief"),
+                  "prediction": np.where(prob >= 0.5, "relief", "no_relief"),
+                  "proba_no_relief": (1 - prob).astype(np.float32), "proba_relief": prob.astype(np.float32),
+                  "sf_age_group": age, "sf_military_status": rng.choice(["servicemember", "not servicemember"],
+                                                                        size=rows, p=[0.1, 0.9]),
                   }).to_parquet(path, index=False)
+
+
+_VERDICT_JS = "document.body.innerText.includes('Verdict: FAIL')"
+_CHART_JS = ("[...document.querySelectorAll('[data-testid=stVegaLiteChart] canvas, [data-testid=stVegaLiteChart] svg')]"
+             ".some(e => e.getBoundingClientRect().width > 50 && e.getBoundingClientRect().height > 50)")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _browser_timings(root: Path, run_id: str, repeat: int) -> list[tuple[str, str, float, float]]:
+    """Time to verdict and to first chart in headless Chromium: first load after server start, then reloads."""
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "audit.cli", "dashboard", "--runs-root", str(root), "--port",
+                               str(port)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as resp:
+                    if resp.read() == b"ok":
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        url = f"http://127.0.0.1:{port}/run?run={run_id}"
+        loads = []
+        with Browser(width=1440, height=1000, timeout=180) as browser:
+            for _ in range(1 + repeat):
+                start = browser.navigate(url)
+                verdict = browser.wait_for(_VERDICT_JS, since=start, timeout=180)
+                chart = browser.wait_for(_CHART_JS, since=start, timeout=180)
+                loads.append((verdict, chart))
+            errors = [e for e in browser.console_errors() if "404" not in e]
+        if errors:
+            print(f"console errors: {errors}")
+        first, warm = loads[0], loads[1:]
+        return [("run page in Chromium: verdict on screen", "first load, then reload", first[0],
+                 statistics.median(v for v, _ in warm)),
+                ("run page in Chromium: first chart drawn", "first load, then reload", first[1],
+                 statistics.median(c for _, c in warm))]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
 
 
 def _timed(fn, repeat: int) -> tuple[float, float]:
@@ -55,11 +116,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-browser", action="store_true", help="Skip the headless-Chromium timings.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "runs"
         store = RunStore(root)
-        big = store.create(make_record("run-big"))
+        big = store.create(make_demo_record("run-big"))
         _predictions(store.artifact("run-big", big.fairness.predictions_artifact), args.rows)
         for i in range(args.runs - 1):
             store.create(make_record(f"run-{i:04d}", created_at=f"2025-02-{1 + i % 28:02d}T00:00:00+00:00"))
@@ -81,8 +143,11 @@ def main() -> None:
             assert not at.exception and "Verdict: FAIL" in "".join(e.value for e in at.error)
             assert any("Distribution of P" in m.value for m in at.markdown), "score histogram missing"
 
+        results = []
+        if not args.no_browser and CHROMIUM is not None:
+            results += _browser_timings(root, "run-big", args.repeat)
         at.run()  # imports and first navigation, not counted
-        results = [("runs page (AppTest)", f"{args.runs} runs", *_timed(runs_page, args.repeat)),
+        results += [("runs page (AppTest)", f"{args.runs} runs", *_timed(runs_page, args.repeat)),
                    ("run page (AppTest)", f"{args.rows:,} predictions", *_timed(run_page, args.repeat))]
         path = store.artifact("run-big", "predictions.parquet")
         stat = path.stat()
@@ -100,6 +165,7 @@ def main() -> None:
         clear_record_caches()
         results.append(("runs index, every run approved", f"{args.runs} runs",
                         *_timed(lambda: runs_frame(store, ledger), args.repeat)))
+    print(f"\n{os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"\n| what | size | first (s) | after first, median of {args.repeat} (s) |\n|---|---|---|---|")
     for name, size, first, warm in results:
         print(f"| {name} | {size} | {first:.3f} | {warm:.3f} |")

@@ -8,7 +8,12 @@ import pandas as pd
 
 from audit.core.text import neutralise
 
-__all__ = ["chart_height", "estimate_chart", "histogram_chart", "curve_chart", "token_heatmap_html"]
+__all__ = ["BELOW", "EXCLUDED", "chart_height", "estimate_chart", "histogram_chart", "curve_chart", "token_heatmap_html", "reliability_chart",
+           "threshold_chart", "confusion_chart", "TOWARD_RGB", "AGAINST_RGB"]
+
+
+# Point colours as the report's bars (reports/_charts.py COLORS): blue ok, red below the policy minimum, grey excluded.
+BELOW, EXCLUDED = "below the policy minimum", "small / unknown (no verdict)"
 
 
 def estimate_chart(frame: pd.DataFrame, title: str, reference: float | None = None) -> alt.LayerChart:
@@ -16,8 +21,8 @@ def estimate_chart(frame: pd.DataFrame, title: str, reference: float | None = No
     base = alt.Chart(frame).encode(y=alt.Y("label:N", sort=None, title=None))
     points = base.mark_point(filled=True, size=70).encode(
         x=alt.X("value:Q", title=title, scale=alt.Scale(zero=True)),
-        color=alt.Color("flag:N", title=None, scale=alt.Scale(domain=["verdict", "small / unknown (no verdict)"],
-                                                               range=["#1f4e79", "#9a9a9a"])),
+        color=alt.Color("flag:N", title=None, scale=alt.Scale(domain=["verdict", BELOW, EXCLUDED],
+                                                               range=["#2b6cb0", "#c53030", "#a0aec0"])),
         tooltip=["label", alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f"),
                  alt.Tooltip("ci_high:Q", format=".3f"), "count:Q"])
     bars = base.mark_rule(strokeWidth=2, color="#7a7a7a").encode(x="ci_low:Q", x2="ci_high:Q")
@@ -40,20 +45,68 @@ def histogram_chart(frame: pd.DataFrame, title: str) -> alt.Chart:
         color=alt.Color("group:N", title=None)).properties(height=220)
 
 
-def curve_chart(frame: pd.DataFrame) -> alt.Chart:
-    long = frame.melt(id_vars="step", value_vars=[c for c in ("train_loss", "val_macro_f1") if c in frame],
-                      var_name="series").dropna()
-    return alt.Chart(long).mark_line(point=True).encode(x="step:Q", y=alt.Y("value:Q", title=None),
-                                                        color=alt.Color("series:N", title=None)).properties(height=200)
+def curve_chart(frame: pd.DataFrame) -> alt.HConcatChart:
+    """Training loss and validation macro-F1 by step, side by side, each on its own y axis (F1 from 0 to 1)."""
+    panels = []
+    for column, title, domain in (("train_loss", "training loss", None), ("val_macro_f1", "validation macro-F1", [0, 1])):
+        if column not in frame:
+            continue
+        scale = alt.Scale(domain=domain) if domain else alt.Scale(zero=True)
+        panels.append(alt.Chart(frame.dropna(subset=[column])).mark_line(point=True).encode(
+            x=alt.X("step:Q", title="training step"), y=alt.Y(f"{column}:Q", title=title, scale=scale),
+            tooltip=["step", alt.Tooltip(f"{column}:Q", format=".3f")]).properties(height=200, width=300))
+    return alt.hconcat(*panels)
+
+
+def reliability_chart(frame: pd.DataFrame) -> alt.LayerChart:
+    """Observed accuracy against mean confidence per bin (point size = rows), with the diagonal of perfect calibration."""
+    diagonal = alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]})).mark_line(
+        color="#718096", strokeDash=[4, 3]).encode(x="x:Q", y="y:Q")
+    points = alt.Chart(frame).mark_line(point=True, color="#2b6cb0").encode(
+        x=alt.X("confidence:Q", title="mean top-class probability in bin", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("accuracy:Q", title="observed accuracy", scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("bin_start:Q", format=".2f"), alt.Tooltip("bin_end:Q", format=".2f"),
+                 alt.Tooltip("confidence:Q", format=".3f"), alt.Tooltip("accuracy:Q", format=".3f"), "rows:Q"])
+    return alt.layer(diagonal, points).properties(height=280)
+
+
+def threshold_chart(frame: pd.DataFrame, chosen: float, minimum: float) -> alt.LayerChart:
+    """Impact ratio of each group as the decision threshold moves; dashed: the policy minimum; grey rule: chosen t."""
+    lines = alt.Chart(frame.dropna(subset=["impact_ratio"])).mark_line().encode(
+        x=alt.X("threshold:Q", title="decision threshold on P(favorable)"),
+        y=alt.Y("impact_ratio:Q", title="impact ratio", scale=alt.Scale(domain=[0, 1.05], clamp=True)),
+        color=alt.Color("group:N", title=None), strokeDash=alt.StrokeDash("small:N", title="small group"),
+        tooltip=["group", alt.Tooltip("threshold:Q", format=".2f"), alt.Tooltip("selection_rate:Q", format=".3f"),
+                 alt.Tooltip("impact_ratio:Q", format=".3f"), "n:Q"])
+    rules = pd.DataFrame({"x": [chosen], "y": [minimum]})
+    vertical = alt.Chart(rules).mark_rule(color="#4a5568").encode(x="x:Q")
+    horizontal = alt.Chart(rules).mark_rule(color="#c53030", strokeDash=[6, 3]).encode(y="y:Q")
+    return alt.layer(lines, vertical, horizontal).properties(height=280)
+
+
+def confusion_chart(frame: pd.DataFrame) -> alt.FacetChart:
+    """One confusion matrix per group: cell colour = share of the true-label row, text = count."""
+    base = alt.Chart(frame).encode(x=alt.X("predicted:N", title="predicted"), y=alt.Y("true:N", title="true"))
+    cells = base.mark_rect().encode(color=alt.Color("share of true:Q", scale=alt.Scale(domain=[0, 1], scheme="blues"),
+                                                    legend=alt.Legend(format="%")))
+    text = base.mark_text(fontSize=12).encode(text="count:Q", color=alt.condition(
+        "datum['share of true'] > 0.6", alt.value("white"), alt.value("#1a202c")))
+    return alt.layer(cells, text).properties(width=160, height=120).facet(facet=alt.Facet("group:N", title=None),
+                                                                          columns=4)
+
+
+# Report colours (reports/templates/report.css, tp*/tn*): blue pushes toward the predicted class, red against it.
+TOWARD_RGB, AGAINST_RGB = "41,128,185", "192,57,43"
 
 
 def token_heatmap_html(words: list[str], scores: list[float]) -> str:
-    """Words shaded by attribution: red pushes towards the prediction, blue away; the scale is this example's max."""
+    """Words shaded by attribution, as in the report: blue pushes towards the prediction, red against it; the scale
+    is this example's largest absolute score."""
     top = max((abs(s) for s in scores), default=0.0) or 1.0
     spans = []
     for word, score in zip(words, scores):
         alpha = min(abs(score) / top, 1.0) * 0.8
-        rgb = "192,57,43" if score >= 0 else "41,128,185"
+        rgb = TOWARD_RGB if score >= 0 else AGAINST_RGB
         spans.append(f'<span title="{score:+.3f}" style="background:rgba({rgb},{alpha:.2f});padding:1px 3px;'
                      f'margin:1px;border-radius:3px;display:inline-block">{html.escape(neutralise(word))}</span>')
     return '<div style="line-height:1.9;font-family:sans-serif">' + "".join(spans) + "</div>"

@@ -22,7 +22,8 @@ from audit.record.signoff import LedgerCheck, SignoffLedger, run_owner
 from audit.record.store import RECORD_FILE, RunStore
 
 __all__ = ["Settings", "settings", "open_store", "open_ledger", "reviewer_list", "runs_frame", "load_run", "LoadedRun",
-           "subject_sha256", "score_histogram", "SIGNOFF_STATES", "clear_record_caches"]
+           "subject_sha256", "score_histogram", "SIGNOFF_STATES", "clear_record_caches", "feature_column", "predictions",
+           "group_labels", "confusion_by_group", "reliability", "threshold_sweep", "SMALL_GROUP"]
 
 SIGNOFF_STATES = ("approved", "rejected", "changes requested", "approved (older evidence)", "trail broken", "none")
 
@@ -131,7 +132,40 @@ def _parse(file_sha: str, _raw: bytes, source: str) -> LoadedRun:
     return LoadedRun(record, file_sha, subject_sha256(record), _raw)
 
 
-_SCORE_COLUMNS = ("prob_{c}", "proba_{c}", "p_{c}", "score_{c}", "prob", "score", "proba")
+_SCORE_COLUMNS = ("proba_{c}", "prob_{c}", "p_{c}", "score_{c}", "prob", "score", "proba")
+SMALL_GROUP = 30
+
+
+def feature_column(names: list[str], feature: str) -> str | None:
+    """The predictions column of a sensitive feature: the audit writes `sf_<feature>`; older files used `<feature>`."""
+    return next((c for c in (f"sf_{feature}", feature) if c in names), None)
+
+
+def _score_column(names: list[str], label: str) -> str | None:
+    return next((c.format(c=label) for c in _SCORE_COLUMNS if c.format(c=label) in names), None)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def predictions(path: str, stamp: tuple[int, int]) -> pd.DataFrame:
+    """The predictions Parquet without texts (row_id, label, prediction, proba_*, sf_*); cached by (path, stamp)."""
+    import pyarrow.parquet as pq
+
+    names = [n for n in pq.read_schema(path).names if n != "text"]
+    return pq.read_table(path, columns=names).to_pandas()
+
+
+def group_labels(frame: pd.DataFrame, features: list[str]) -> pd.Series | None:
+    """Each row's group for a grouping (features joined by ' × ', as the fairness stage names intersections);
+    no features: every row in one group 'all rows'."""
+    if not features:
+        return pd.Series("all rows", index=frame.index)
+    columns = [feature_column(list(frame.columns), f) for f in features]
+    if any(c is None for c in columns):
+        return None
+    out = frame[columns[0]].astype(str)
+    for column in columns[1:]:
+        out = out + " × " + frame[column].astype(str)
+    return out
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -143,17 +177,82 @@ def score_histogram(path: str, stamp: tuple[int, int], feature: str, favorable: 
     import pyarrow.parquet as pq
 
     names = pq.read_schema(path).names
-    column = next((c.format(c=favorable) for c in _SCORE_COLUMNS if c.format(c=favorable) in names), None)
-    if column is None or feature not in names:
+    column, group_column = _score_column(names, favorable), feature_column(names, feature)
+    if column is None or group_column is None:
         return None
-    table = pq.read_table(path, columns=[feature, column]).to_pandas()
+    table = pq.read_table(path, columns=[group_column, column]).to_pandas()
     edges = np.linspace(0.0, 1.0, bins + 1)
     parts = []
-    for group, scores in table.groupby(feature, observed=True, sort=True)[column]:
+    for group, scores in table.groupby(group_column, observed=True, sort=True)[column]:
         counts, _ = np.histogram(scores.dropna().to_numpy(dtype=float), bins=edges)
         share = counts / max(int(counts.sum()), 1)
         parts.append(pd.DataFrame({"group": str(group), "bin_start": edges[:-1], "bin_end": edges[1:], "share": share}))
     return pd.concat(parts, ignore_index=True) if parts else None
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def confusion_by_group(path: str, stamp: tuple[int, int], features: tuple[str, ...]) -> pd.DataFrame | None:
+    """Counts of (group, true label, predicted label), with each cell's share of its group's true-label row."""
+    frame = predictions(path, stamp)
+    groups = group_labels(frame, list(features))
+    if groups is None or not {"label", "prediction"} <= set(frame.columns):
+        return None
+    counts = (pd.DataFrame({"group": groups, "true": frame["label"].astype(str),
+                            "predicted": frame["prediction"].astype(str)})
+              .groupby(["group", "true", "predicted"], observed=True).size().rename("count").reset_index())
+    counts["share of true"] = counts["count"] / counts.groupby(["group", "true"])["count"].transform("sum")
+    return counts
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def reliability(path: str, stamp: tuple[int, int], labels: tuple[str, ...], bins: int = 15) -> pd.DataFrame | None:
+    """Reliability diagram data: per equal-width bin of the top probability, mean confidence, accuracy and rows
+    (the bins of the record's ECE: ECE = sum over bins of rows/n * |accuracy - confidence|)."""
+    frame = predictions(path, stamp)
+    columns = [_score_column(list(frame.columns), label) for label in labels]
+    if any(c is None for c in columns) or "label" not in frame:
+        return None
+    proba = frame[columns].to_numpy(dtype=float)
+    top = proba.max(axis=1)
+    correct = np.asarray(labels, dtype=object)[proba.argmax(axis=1)] == frame["label"].astype(str).to_numpy()
+    index = np.minimum((top * bins).astype(int), bins - 1)
+    count = np.bincount(index, minlength=bins)
+    conf = np.bincount(index, weights=top, minlength=bins)
+    hits = np.bincount(index, weights=correct.astype(float), minlength=bins)
+    keep = count > 0
+    return pd.DataFrame({"bin_start": np.arange(bins)[keep] / bins, "bin_end": (np.arange(bins)[keep] + 1) / bins,
+                         "confidence": conf[keep] / count[keep], "accuracy": hits[keep] / count[keep],
+                         "rows": count[keep]})
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def threshold_sweep(path: str, stamp: tuple[int, int], features: tuple[str, ...], favorable: str,
+                    thresholds: tuple[float, ...], min_size: int = SMALL_GROUP,
+                    excluded: tuple[str, ...] = ()) -> pd.DataFrame | None:
+    """Selection rate (share with P(favorable) >= t) and impact ratio (rate / highest rate among the other groups)
+    per group at each threshold t. Groups below `min_size` rows or named in `excluded` (the record's small and
+    unknown groups) are kept, flagged `small`, and never the reference."""
+    frame = predictions(path, stamp)
+    groups = group_labels(frame, list(features))
+    column = _score_column(list(frame.columns), favorable)
+    if groups is None or column is None:
+        return None
+    codes, names = pd.factorize(groups, sort=True)
+    scores = frame[column].to_numpy(dtype=float)
+    sizes = np.bincount(codes, minlength=len(names))
+    cuts = np.asarray(thresholds, dtype=float)
+    rows = []
+    for g in range(len(names)):
+        mine = np.sort(scores[codes == g])
+        rows.append((len(mine) - np.searchsorted(mine, cuts, side="left")) / max(len(mine), 1))
+    rates = np.vstack(rows) if rows else np.zeros((0, len(cuts)))
+    large = (sizes >= min_size) & ~np.isin(names.astype(str), list(excluded))
+    best = rates[large].max(axis=0) if large.any() else rates.max(axis=0, initial=0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.where(best > 0, rates / best, np.nan)
+    return pd.DataFrame({"threshold": np.tile(cuts, len(names)), "group": np.repeat(names.astype(str), len(cuts)),
+                         "n": np.repeat(sizes, len(cuts)), "small": np.repeat(~large, len(cuts)),
+                         "selection_rate": rates.ravel(), "impact_ratio": ratios.ravel()})
 
 
 def clear_record_caches() -> None:

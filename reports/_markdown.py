@@ -8,12 +8,14 @@ from typing import Any
 
 from audit.core.text import neutralise
 from audit.record import RunRecord
+from audit.record.status import group_status
 
 from ._format import est, est_pct, num, signed
 
 __all__ = ["md", "report_markdown", "comparison_markdown"]
 
 _MD_SPECIAL = "\\`*_[]|#~!<>"
+_FOUR_FIFTHS_TEXT = {"not-run": "–"}
 
 
 def md(value: Any) -> str:
@@ -40,12 +42,16 @@ def report_markdown(r: dict[str, Any], rec: RunRecord) -> str:
              f"Run `{md(run['run_id'])}` · record SHA-256 `{md(run['record_sha256'])}` · status {md(run['status'])}", "",
              f"### Verdict: **{md(verdict['status']).upper()}**", ""]
     if verdict["policy"]:
-        lines += [f"Policy {md(verdict['policy'])}: {len(verdict['failed'])} failed, {len(verdict['warned'])} warned.", ""]
+        c = verdict["counts"]
+        lines += [f"Policy {md(verdict['policy'])}: {c['fail']} failed, {c['warn']} warned, {c['not-run']} not run, "
+                  f"{c['pass']} passed of {verdict['total']} checks.", "", md(r["summary"]["signoff"]["text"]), ""]
         if verdict.get("rationale"):
             lines += [f"Use case {md(verdict['use_case'])}: {md(verdict['rationale'])}", ""]
     if r["sections_not_run"]:
         lines += [f"Not run: {md(', '.join(r['sections_not_run']))}.", ""]
-    lines += [f"- **{md(f['level'])}** ({md(f['section'])}) {md(f['text'])}" for f in r["findings"]] + [""]
+    summary = r["summary"]  # failed, then warned, then not tested, then the rest: the HTML summary's order
+    lines += [f"- **{md(f['label'])}** ({md(f['section'])}) {md(f['text'])}"
+              for f in summary["open"] + summary["not_tested"] + summary["other"]] + [""]
 
     lines += ["### Performance", ""]
     metrics = [(name, m) for name, m in (("test", rec.train.test if rec.train else None),
@@ -66,8 +72,7 @@ def report_markdown(r: dict[str, Any], rec: RunRecord) -> str:
             lines += [f"**{md(g.name)}** (reference {md(g.reference_group or '–')})", ""]
             lines += _table(["group", "n", "selection rate", "impact ratio", "four-fifths", "flags"], [
                 (grp.group, grp.count, est(grp.metrics.get("selection_rate")), est(grp.impact_ratio),
-                 "excluded" if grp.small or getattr(grp, "unknown", False)
-                 else {True: "pass", False: "fail", None: "–"}[grp.four_fifths_pass],
+                 _FOUR_FIFTHS_TEXT.get(level := group_status(rec.policy, g, grp).level, level),
                  "; ".join(x for x, on in (("small group", grp.small), ("unknown category", getattr(grp, "unknown", False)),
                                            ("one decision flips verdict", grp.one_person_flip)) if on))
                 for grp in g.groups])

@@ -8,21 +8,31 @@ import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from audit.record import GroupingResult, RunRecord, texts_withheld, utc_now
+from audit.record import GroupingResult, PolicySection, RunRecord, texts_withheld, utc_now
+from audit.record.status import (
+    FOUR_FIFTHS,
+    LABELS,
+    GroupStatus,
+    check_level,
+    group_status,
+    impact_check,
+    level_counts,
+    max_flip,
+)
 
 from ._charts import Bar
 from ._format import est, num, pct, value_of
 from ._regmap import LL144_PROVISION, NOT_ESTABLISHED, REGULATORY_MAP, SECTION_TITLES, ll144_categories
 
 __all__ = ["REPORT_VERSION", "CHART_MAX_BARS", "charted_groups", "build_report", "record_digest", "evidence_digest",
-           "sections_run", "texts_allowed", "normalise_signoffs", "grouping_bars", "is_intersection"]
+           "sections_run", "texts_allowed", "normalise_signoffs", "grouping_bars", "is_intersection", "check_anchor",
+           "grouping_anchor", "check_sentence"]
 
 REPORT_VERSION = 1
-FOUR_FIFTHS = 0.8
 _SIGNOFF_KEYS = {
     "at": ("at", "decided_at", "timestamp", "created_at", "time"),
     "by": ("by", "reviewer", "user", "signer", "actor", "name"),
-    "role": ("role",),
+    "auth": ("auth",),
     "decision": ("decision", "status", "outcome", "verdict"),
     "comment": ("comment", "reason", "rationale", "note", "notes"),
     "record_sha256": ("record_sha256", "sha256"),
@@ -107,68 +117,122 @@ def charted_groups(grouping: GroupingResult, limit: int = CHART_MAX_BARS) -> lis
     return [g for g in grouping.groups if id(g) in keep]
 
 
-def grouping_bars(grouping: GroupingResult, metric: str) -> list[Bar]:
-    """Chart rows for one grouping: selection rates ('selection_rate') or impact ratios ('impact_ratio')."""
+_BAR_STATE = {"excluded": "small", "reference": "ref", "fail": "bad", "warn": "bad"}
+
+
+def grouping_bars(grouping: GroupingResult, metric: str, policy: PolicySection | None = None) -> list[Bar]:
+    """Chart rows for one grouping: selection rates ('selection_rate') or impact ratios ('impact_ratio'); bar colours
+    follow `group_status` (the same status as the table and the findings)."""
     bars = []
     for group in charted_groups(grouping):
         estimate = group.impact_ratio if metric == "impact_ratio" else group.metrics.get(metric)
         value = value_of(estimate)
-        if group.small or getattr(group, "unknown", False):
-            state = "small"
-        elif group.group == grouping.reference_group:
-            state = "ref"
-        elif group.four_fifths_pass is False:
-            state = "bad"
-        else:
-            state = "ok"
+        state = _BAR_STATE.get(group_status(policy, grouping, group).level, "ok")
         bars.append(Bar(label=f"{group.group} (n={group.count:,})", value=value,
                         low=value_of(getattr(estimate, "ci_low", None)) if value is not None else None,
                         high=value_of(getattr(estimate, "ci_high", None)) if value is not None else None, state=state))
     return bars
 
 
-def _finding(level: str, section: str, text: str) -> dict[str, str]:
-    return {"level": level, "section": section, "text": text}
+_AT_LEAST = {"impact_ratio", "macro_f1"}
+_CHECK_ANCHOR = {"counterfactual_flip_rate": "counterfactual", "sensitive_token_reliance": "attribution",
+                 "macro_f1": "performance", "residual_pii": "data", "no_training_waiver": "data",
+                 "reviewer_signoff": "signoff"}
+_ON_MISSING = {"block": "blocks the verdict", "warn": "counts as a warning", "none": "does not affect the verdict"}
 
 
-def _policy_findings(record: RunRecord) -> list[dict[str, str]]:
+def grouping_anchor(record: RunRecord, subject: str | None) -> str | None:
+    """The HTML id of a grouping's evidence (table, charts) for a check subject like 'age_group' or 'x [outcome]'."""
+    for i, grouping in enumerate(record.fairness.groupings if record.fairness else []):
+        if subject in (grouping.name, f"{grouping.name} [{grouping.outcome}]"):
+            return f"grouping-{i}"
+    return None
+
+
+def check_anchor(record: RunRecord, check: Any) -> str:
+    """Where a check's evidence is: its grouping for fairness checks, else its section."""
+    base, _, key = check.id.partition(":")
+    return (grouping_anchor(record, key) if key else None) or _CHECK_ANCHOR.get(base, "policy")
+
+
+def _finding(level: str, section: str, text: str, *, check: str | None = None, href: str | None = None,
+             group: tuple[str, str] | None = None) -> dict[str, Any]:
+    """One key finding; `check` is the policy check it states, `group` the (grouping, group) it is about."""
+    return {"level": level, "label": LABELS.get(level, level.upper()), "section": section, "text": text,
+            "check": check, "href": href or ("appendix" if section == "notice" else section),
+            "grouping": group[0] if group else None, "group": group[1] if group else None}
+
+
+def check_sentence(check: Any) -> str:
+    """A check result in plain words: what was measured, against which limit, on what basis, and the source."""
+    about = f" ({check.subject})" if check.subject else ""
+    if check_level(check) == "not-run":
+        why = check.evidence.removeprefix("not run: ") or "no evidence in the record"
+        return f"{check.title}{about} was not run: {why}; under the policy this {_ON_MISSING.get(check.effect, '')}."
+    base = check.id.split(":", 1)[0]
+    if check.measured is None or not isinstance(check.threshold, (int, float)):
+        value = f"{check.evidence}"
+    else:
+        limit = "minimum" if base in _AT_LEAST else "maximum"
+        ci = (f", CI {num(check.ci_low)}–{num(check.ci_high)}" if check.ci_low is not None and check.ci_high is not None
+              else "")
+        value = (f"measured {num(check.measured)} against the policy {limit} {num(check.threshold, 2)} "
+                 f"({check.basis or 'value'}{ci})")
+    waived = f"; waived: {check.waiver}" if check.waiver else ""
+    source = f" Source: {check.source}." if check.source and check.effect == "block" else ""
+    return f"{check.title}{about}: {value}{waived}.{source}"
+
+
+def _policy_findings(record: RunRecord) -> list[dict[str, Any]]:
     if record.policy is None:
         return [_finding("info", "policy", "Policy not evaluated: there is no verdict for this run.")]
     out = []
     for check in record.policy.checks:
-        effect = getattr(check, "effect", None)
-        if check.status not in ("fail", "warn") and effect not in ("block", "warn"):
+        level = check_level(check)
+        base, _, key = check.id.partition(":")
+        if level == "pass":
             continue
-        level = "fail" if (effect == "block" or (check.status == "fail" and check.severity == "block")) else "warn"
-        detail = f" (measured {num(check.measured)}, threshold {num(check.threshold)})" if check.measured is not None else ""
-        waived = f"; waived: {check.waiver}" if check.waiver else ""
-        status = check.status.replace("_", " ")
-        out.append(_finding(level, "policy", f"Check {check.id} {status}: {check.title}{detail}{waived}."))
+        if level != "not-run" and base == "impact_ratio" and grouping_anchor(record, key):
+            continue  # said once per group below, by the fairness lines that share this status
+        out.append(_finding(level, "policy", check_sentence(check), check=check.id, href=check_anchor(record, check)))
     for waiver in record.policy.expired_waivers:
         out.append(_finding("warn", "policy", f"Expired waiver: {waiver}."))
     return out
 
 
-def _fairness_findings(record: RunRecord) -> list[dict[str, str]]:
+def _group_sentence(policy: PolicySection | None, grouping: GroupingResult, group: Any, status: GroupStatus) -> str:
+    ir = group.impact_ratio
+    limit = num(status.threshold, 2)
+    high, low = value_of(getattr(ir, "ci_high", None)), value_of(getattr(ir, "ci_low", None))
+    if status.basis.startswith("CI lower"):
+        certainty = f"judged on the CI lower bound {num(low)}"
+    elif high is not None and high >= status.threshold:
+        certainty = f"point estimate; the interval reaches {limit}, so the shortfall is uncertain"
+    else:
+        certainty = f"point estimate; the whole interval is below {limit}"
+    check = impact_check(policy, grouping)
+    rule = f"check {status.check_id}" if status.check_id else "four-fifths rule, not gated by the policy"
+    source = f" Source: {check.source}." if check is not None and check.source and status.level == "fail" else ""
+    waived = " (waived)" if status.waived else ""
+    flip = " Moving a single decision would change this verdict." if group.one_person_flip else ""
+    return (f"{grouping.name} = {group.group}: impact ratio {est(ir)} is below {limit}{waived} ({certainty}; "
+            f"n={group.count:,}; {rule}).{flip}{source}")
+
+
+def _fairness_findings(record: RunRecord) -> list[dict[str, Any]]:
     fairness = record.fairness
     if fairness is None:
         return []
     out, small, failing = [], 0, 0
-    for grouping in fairness.groupings:
+    for i, grouping in enumerate(fairness.groupings):
         for group in grouping.groups:
-            excluded = group.small or getattr(group, "unknown", False)
-            small += excluded
-            if excluded or group.four_fifths_pass is not False:
+            status = group_status(record.policy, grouping, group)
+            small += status.level == "excluded" and (group.small or group.unknown)
+            if not status.below:
                 continue
             failing += 1
-            ir = group.impact_ratio
-            high = value_of(getattr(ir, "ci_high", None))
-            sure = high is not None and high < FOUR_FIFTHS
-            flip = " Moving a single decision would change this verdict." if group.one_person_flip else ""
-            out.append(_finding("fail" if sure else "warn", "fairness",
-                                f"{grouping.name} = {group.group}: impact ratio {est(ir)} is below {FOUR_FIFTHS} "
-                                f"({'the whole interval is below' if sure else 'the interval reaches'} {FOUR_FIFTHS}; "
-                                f"n={group.count:,}).{flip}"))
+            out.append(_finding(status.level, "fairness", _group_sentence(record.policy, grouping, group, status),
+                                check=status.check_id, href=f"grouping-{i}", group=(grouping.name, group.group)))
     if not failing:
         out.append(_finding("ok", "fairness", f"Every group large enough for a verdict has an impact ratio of at least "
                                               f"{FOUR_FIFTHS} for outcome '{fairness.favorable_outcome}'."))
@@ -209,11 +273,10 @@ def _other_findings(record: RunRecord) -> list[dict[str, str]]:
     if metrics is not None:
         out.append(_finding("info", "performance", f"Accuracy {num(metrics.accuracy)}, macro-F1 {num(metrics.macro_f1)}, "
                                                    f"ECE {num(metrics.ece)} on {metrics.n:,} held-out rows."))
-    cf = record.counterfactual
-    if cf is not None and cf.families:
-        worst = max(cf.families, key=lambda f: value_of(f.flip_rate) or 0.0)
-        out.append(_finding("info", "counterfactual", f"Identity swaps flip {pct(value_of(worst.flip_rate))} of "
-                                                      f"decisions at most (family {worst.family})."))
+    worst = max_flip(record.counterfactual)
+    if worst is not None:
+        out.append(_finding("info", "counterfactual", f"Identity swaps flip {pct(worst.rate)} of decisions at most "
+                                                      f"(family {worst.family})."))
     attr = record.attribution
     if attr is not None:
         out.append(_finding("info", "attribution", f"Sensitive-token reliance {est(attr.reliance_share)} of attribution."))
@@ -254,13 +317,29 @@ def _regulatory_rows(record: RunRecord, run: Mapping[str, bool]) -> list[dict[st
 
 def _verdict(record: RunRecord) -> dict[str, Any]:
     policy = record.policy
+    counts = level_counts(policy)
     if policy is None:
-        return {"status": "not evaluated", "policy": None, "failed": [], "warned": [], "evaluated_at": None,
-                "use_case": None, "rationale": ""}
+        return {"status": "not evaluated", "policy": None, "failed": [], "warned": [], "not_run": [],
+                "evaluated_at": None, "counts": counts, "total": 0, "use_case": None, "rationale": ""}
+    by_level = {level: [c.id for c in policy.checks if check_level(c) == level] for level in ("fail", "warn", "not-run")}
     return {"status": policy.verdict, "policy": policy.policy_name, "evaluated_at": policy.evaluated_at,
-            "use_case": policy.use_case, "rationale": policy.rationale,
-            "failed": [c.id for c in policy.checks if c.status == "fail"],
-            "warned": [c.id for c in policy.checks if c.status == "warn"]}
+            "use_case": policy.use_case, "rationale": policy.rationale, "failed": by_level["fail"], "warned": by_level["warn"], "not_run": by_level["not-run"],
+            "counts": counts, "total": len(policy.checks)}
+
+
+def _signoff_state(signoffs: list[dict[str, Any]], problems: list[str]) -> dict[str, Any]:
+    """The latest reviewer decision on this record (or on another version of it), and whether the ledger holds."""
+    latest = signoffs[-1] if signoffs else None
+    if latest is None:
+        text = "No reviewer has signed off this run."
+    else:
+        which = {True: "this record", False: "a different version of the record", None: "an unstated record"}
+        text = (f"Latest decision: {latest['decision'] or '–'} by {latest['by'] or '–'} at {latest['at'] or '–'} "
+                f"on {which[latest['matches_record']]}.")
+    if problems:
+        text += " The sign-off ledger failed verification."
+    state = "broken" if problems else "none" if latest is None else (latest["decision"] or "unknown")
+    return {"state": state, "text": text, "current": bool(latest and latest["matches_record"])}
 
 
 def _strip_texts(dumped: dict[str, Any]) -> None:
@@ -286,6 +365,9 @@ def build_report(record: RunRecord, record_sha256: str | None = None, *, signoff
     dumped = record.model_dump(mode="json")
     if not show:
         _strip_texts(dumped)
+    signed = normalise_signoffs(signoffs, sha, evidence)
+    problems = list(ledger_problems or [])
+    findings = _policy_findings(record) + _fairness_findings(record) + _other_findings(record)
     return {
         "report_version": REPORT_VERSION,
         "generated_at": utc_now(),
@@ -294,13 +376,17 @@ def build_report(record: RunRecord, record_sha256: str | None = None, *, signoff
                 "schema_version": record.schema_version, "record_sha256": sha,
                 "evidence_sha256": evidence},
         "verdict": _verdict(record),
-        "findings": _policy_findings(record) + _fairness_findings(record) + _other_findings(record),
+        "findings": findings,
+        "summary": {"open": sorted((f for f in findings if f["level"] in ("fail", "warn")), key=lambda f: f["level"] != "fail"),
+                    "not_tested": [f for f in findings if f["level"] == "not-run"],
+                    "other": [f for f in findings if f["level"] not in ("fail", "warn", "not-run")],
+                    "signoff": _signoff_state(signed, problems)},
         "sections_run": run,
         "sections_not_run": [SECTION_TITLES[k] for k, done in run.items() if not done],
         "texts_shown": show,
         "texts_withheld_reason": None if show else (why or "example texts were turned off for this report"),
-        "signoffs": normalise_signoffs(signoffs, sha, evidence),
-        "ledger_problems": list(ledger_problems or []),
+        "signoffs": signed,
+        "ledger_problems": problems,
         "regulatory_map": _regulatory_rows(record, run),
         "not_established": list(NOT_ESTABLISHED),
         "reproduce": {"command": shlex.join(record.command) if record.command else None,

@@ -297,3 +297,53 @@ def make_hostile_record(run_id: str = "20250102T140000Z-bad000") -> RunRecord:
     record.attribution.note = h[2]
     record.fairness.sensitive_features = [h[1]]
     return record
+
+
+DEMO_FAMILIES = ("gender", "names", "descriptors_religion", "descriptors_nationality", "descriptors_race_ethnicity",
+                 "descriptors_sexual_orientation", "descriptors_gender_identity", "descriptors_ability",
+                 "descriptors_age", "descriptors_religion_2", "descriptors_nationality_2", "descriptors_age_2")
+DEMO_TEMPLATES = ("templates:gender", "templates:names", "templates:religion", "templates:race", "templates:age")
+
+
+def _demo_family(name: str, flip: float, worst: int) -> FamilyResult:
+    text = ("I took out a payday loan in March and the lender kept charging a rollover fee every two weeks even after "
+            "I asked them to stop; as a {} customer I was told nobody could help me and the balance doubled.")
+    examples = [SwapExample(row_id=f"c-{abs(hash((name, i))) % 9000 + 1000}", original=text.format("older"),
+                            swapped=text.format("younger"), swaps=["older -> younger"],
+                            prob_before=0.52 - i * 0.01, prob_after=0.47 - i * 0.02, pred_before="relief",
+                            pred_after="no_relief" if i < 2 else "relief") for i in range(worst)]
+    return FamilyResult(family=name, source="Dixon et al. 2018 identity terms (CC BY 4.0)", n_examples=200,
+                        n_swapped=120, flip_rate=Estimate(value=flip, ci_low=round(max(flip - 0.03, 0), 4),
+                                                          ci_high=round(flip + 0.04, 4)),
+                        mean_abs_shift=Estimate(value=round(flip / 3, 4), ci_low=round(flip / 4, 4), ci_high=round(flip / 2, 4)),
+                        max_abs_shift=round(0.1 + flip * 2, 4), n_pairs=240,
+                        direction=[TermEffect(term=t, mean_shift=s, n=20) for t, s in
+                                   (("older", -0.02), ("younger", 0.015), ("elderly", -0.03), ("senior", -0.01))],
+                        group_effects=[TermEffect(term="age", mean_shift=-0.012, n=120)], worst_examples=examples)
+
+
+def make_demo_record(run_id: str = "20251201T090000Z-demo01", *, worst_per_family: int = 5) -> RunRecord:
+    """A record shaped like `govaudit demo`'s: three groupings with small and unknown groups, 12 term families and
+    5 templates with `worst_per_family` examples each, and a policy section from the real `default` policy."""
+    from audit.policy import evaluate_policy, load_policy
+
+    record = make_record(run_id)
+    assert record.fairness is not None and record.train is not None
+    n = 1000
+    mil = [_group("not servicemember", 880, n, 0.30, 0.30), _group("servicemember", 95, n, 0.228, 0.30),
+           _group("unknown", 25, n, 0.2, 0.30, small=True, half_width=0.15).model_copy(update={"unknown": True})]
+    record.fairness.groupings[1].groups = mil
+    inter = record.fairness.groupings[2]
+    inter.groups.append(_group("unknown × not servicemember", 12, n, 0.41, 0.32, small=True, half_width=0.2))
+    flips = [0.079, 0.02, 0.031, 0.045, 0.06, 0.012, 0.0, 0.025, 0.152, 0.01, 0.03, 0.04]
+    record.counterfactual = CounterfactualSection(
+        target="relief", families=[_demo_family(f, r, worst_per_family) for f, r in zip(DEMO_FAMILIES, flips)],
+        templates=[_demo_family(t, r, worst_per_family) for t, r in zip(DEMO_TEMPLATES, (0.02, 0.0, 0.01, 0.152, 0.03))],
+        max_flip_rate=0.152)
+    record.train.curves = [CurvePoint(step=82, epoch=1.0, train_loss=0.52, val_macro_f1=0.71),
+                           CurvePoint(step=164, epoch=2.0, train_loss=0.38, val_macro_f1=0.78)]
+    record.notices = [Notice(stage="fairness", code="small_group", message="4 groups below min_group_size=30 are "
+                                                                           "reported but excluded from verdicts")]
+    record.policy = None
+    record.policy = evaluate_policy(record, load_policy("default"))
+    return record

@@ -21,7 +21,8 @@ from ._options import json_mode
 __all__ = ["app", "main"]
 
 # Commands that are built, in pipeline order (as `--help` lists them); a command is listed only once it works.
-COMMAND_MODULES = ("demo", "scrub", "train", "audit", "gate", "monitor", "report", "dashboard", "signoff", "runs")
+COMMAND_MODULES = ("demo", "scrub", "train", "audit", "gate", "monitor", "report", "bundle", "dashboard", "signoff",
+                   "runs")
 
 app = typer.Typer(
     name="govaudit",

@@ -43,6 +43,9 @@ def register(app: typer.Typer) -> None:
         pdf: Annotated[bool, typer.Option("--pdf", help="Also print the HTML to PDF with headless Chromium.")] = False,
         texts: Annotated[bool, typer.Option("--texts/--no-texts", help="Show scrubbed example texts (never shown "
                                             "for runs without a passing scrub).")] = True,
+        bundle: Annotated[Path | None, typer.Option("--bundle", help="Also write a signed audit bundle (zip: record, "
+                                                    "HTML, PDF if Chromium is installed, JUnit, ledger excerpt, "
+                                                    "SHA-256 manifest, Ed25519 signature with the store's key).")] = None,
     ) -> None:
         """Render a run's record as a compliance report that embeds the run id and the record's SHA-256."""
         from reports import export_pdf, render_comparison, render_report
@@ -51,6 +54,8 @@ def register(app: typer.Typer) -> None:
             raise BadInputError(f"unknown format {fmt!r}", where="--format", fix="use html, md or json")
         if pdf and (fmt != "html" or str(out) == "-"):
             raise BadInputError("--pdf needs an HTML report written to a file", fix="drop --format/--out - or --pdf")
+        if bundle is not None and compare:
+            raise BadInputError("--bundle packs one run's evidence", where="--compare", fix="drop --compare or --bundle")
         store = open_store(runs_root, db_url)
         record = store.load(run_id)
         sha = store.record_sha256(run_id)
@@ -64,13 +69,18 @@ def register(app: typer.Typer) -> None:
             text = render_report(record, fmt, sha, signoffs=decisions, ledger_problems=problems,  # type: ignore[arg-type]
                                  include_texts=None if texts else False, runs_root=str(store.root))
             default = store.run_dir(run_id) / f"report.{_EXTENSIONS[fmt]}"
+        if bundle is not None:
+            from ._bundle import write_run_bundle
+
+            manifest = write_run_bundle(store, run_id, bundle, include_texts=texts)
+            info(f"signed bundle written to {bundle} ({len(manifest['files'])} files)")  # type: ignore[arg-type]
         if str(out) == "-":
             typer.echo(text, nl=False)
             return
         path = out or default
         atomic_write_text(path, text)
         payload: dict[str, Any] = {"run_id": run_id, "format": fmt, "path": str(path), "record_sha256": sha,
-                                   "compare": compare}
+                                   "compare": compare, "bundle": str(bundle) if bundle else None}
         if pdf:
             pdf_path = export_pdf(path, path.with_suffix(".pdf"))
             payload["pdf"] = str(pdf_path)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from audit.record import RunRecord
+from audit.record import CheckResult, RunRecord
+from audit.record.status import check_level
 from dashboard.data import load_run, open_store
 from dashboard.widgets import guarded, md, run_choice, verdict_banner
 
@@ -53,12 +54,18 @@ def metric_deltas(a: RunRecord, b: RunRecord) -> pd.DataFrame:
     return frame
 
 
+def _check_name(check: CheckResult) -> str:
+    """A check's title with its subject, e.g. 'Impact ratio (four-fifths rule) · age_group=older american'."""
+    return f"{check.title} · {check.subject}" if check.subject else check.title
+
+
 def check_changes(a: RunRecord, b: RunRecord) -> pd.DataFrame:
-    sa = {c.id: (c.title, c.status) for c in (a.policy.checks if a.policy else [])}
-    sb = {c.id: (c.title, c.status) for c in (b.policy.checks if b.policy else [])}
-    rows = [{"check": (sa.get(k) or sb.get(k))[0], "A": sa.get(k, ("", "not run"))[1], "B": sb.get(k, ("", "not run"))[1]}
-            for k in dict.fromkeys([*sa, *sb])]
-    frame = pd.DataFrame(rows, columns=["check", "A", "B"])
+    """One row per check id in either run: its title with subject, and its level in A and in B."""
+    sa = {c.id: (_check_name(c), check_level(c).replace("-", " ")) for c in (a.policy.checks if a.policy else [])}
+    sb = {c.id: (_check_name(c), check_level(c).replace("-", " ")) for c in (b.policy.checks if b.policy else [])}
+    rows = [{"check": (sb.get(k) or sa.get(k))[0], "id": k, "A": sa.get(k, ("", "absent"))[1],
+             "B": sb.get(k, ("", "absent"))[1]} for k in dict.fromkeys([*sa, *sb])]
+    frame = pd.DataFrame(rows, columns=["check", "id", "A", "B"])
     frame["changed"] = frame["A"] != frame["B"]
     return frame.sort_values("changed", ascending=False, kind="stable")
 
@@ -95,4 +102,5 @@ def render() -> None:
         if only_changed:
             deltas = deltas[deltas["B - A"].fillna(1.0).abs() > 1e-12]
         st.dataframe(deltas, hide_index=True, width="stretch",
-                     column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("A", "B", "B - A")})
+                     column_config={c: st.column_config.NumberColumn(format=f) for c, f in
+                                    (("A", "%.3f"), ("B", "%.3f"), ("B - A", "%+.3f"))})

@@ -1,21 +1,34 @@
 """Run page: verdict and failing checks first, then the evidence of each stage, lineage and downloads."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
 from audit.core.text import neutralise
-from audit.record import Estimate, GroupingResult, RunRecord, texts_withheld
+from audit.record import Estimate, GroupingResult, PolicySection, RunRecord, texts_withheld
 from audit.record.signoff import run_owner
+from audit.record.status import check_level, group_status, impact_check, level_counts, max_flip
 from audit.record.store import RunStore
-from dashboard.charts import chart_height, curve_chart, estimate_chart, histogram_chart, token_heatmap_html
+from dashboard.charts import BELOW, EXCLUDED, chart_height, curve_chart, estimate_chart, histogram_chart, token_heatmap_html
 from dashboard.data import LoadedRun, load_run, open_ledger, open_store, score_histogram
+from dashboard.screens.evidence import (
+    ROUNDED,
+    calibration_panel,
+    check_target,
+    confusion_panel,
+    predictions_path,
+    threshold_panel,
+)
 from dashboard.widgets import choose_stored_run, guarded, md, section, short, verdict_banner
+from reports import num, pct
 
-__all__ = ["render", "checks_frame", "grouping_frame"]
+__all__ = ["render", "checks_frame", "grouping_frame", "lineage_rows", "labelled", "TABS"]
 
-_STATUS_ORDER = {"fail": 0, "warn": 1, "not_run": 2, "pass": 3}
+_STATUS_ORDER = {"fail": 0, "warn": 1, "not run": 2, "pass": 3}
 NOT_RUN = "not run in this run"
+TABS = ["Fairness", "Performance", "Counterfactual", "Attribution", "Scrubbing", "Training", "Lineage", "Downloads"]
 
 
 def render() -> None:
@@ -26,39 +39,47 @@ def render() -> None:
             return
         loaded = load_run(store, run_id)
         _header(store, loaded)
-        tabs = st.tabs(["Fairness", "Counterfactual", "Attribution", "Scrubbing", "Training", "Lineage", "Downloads"])
         record = loaded.record
+        target = check_target(record, st.query_params.get("check"))
+        tabs = st.tabs(TABS, default=target.tab if target else None)
         with tabs[0], section("fairness"):
-            _fairness(store, loaded)
+            _fairness(store, loaded, target.grouping if target else None, drill=bool(target and target.tab == TABS[0]))
         withheld = texts_withheld(record)
-        with tabs[1], section("counterfactual"):
+        with tabs[1], section("performance"):
+            _performance(store, loaded, drill=bool(target and target.tab == TABS[1]))
+        with tabs[2], section("counterfactual"):
             _counterfactual(record, withheld)
-        with tabs[2], section("attribution"):
+        with tabs[3], section("attribution"):
             _attribution(record, withheld)
-        with tabs[3], section("scrubbing"):
+        with tabs[4], section("scrubbing"):
             _scrub(record)
-        with tabs[4], section("training"):
+        with tabs[5], section("training"):
             _train(record)
-        with tabs[5], section("lineage"):
+        with tabs[6], section("lineage"):
             _lineage(record, loaded)
-        with tabs[6], section("downloads"):
+        with tabs[7], section("downloads"):
             _downloads(store, loaded)
 
 
 def checks_frame(record: RunRecord) -> pd.DataFrame:
-    """Policy checks, failing first."""
-    rows = [{"status": c.status, "check": c.title, "severity": c.severity, "measured": _text(c.measured),
-             "threshold": _text(c.threshold), "evidence": c.evidence, "source": c.source, "waiver": c.waiver or "",
-             "id": c.id} for c in (record.policy.checks if record.policy else [])]
-    frame = pd.DataFrame(rows, columns=["status", "check", "severity", "measured", "threshold", "evidence", "source",
-                                        "waiver", "id"])
+    """Policy checks, failing first; `status` is the one level every view shows (not-run checks are 'not run');
+    `evidence` links to the run page opened on the check's chart and rows."""
+    rows = [{"status": check_level(c).replace("-", " "), "check": c.title, "subject": c.subject or "",
+             "severity": c.severity, "measured": _text(c.measured), "threshold": _text(c.threshold),
+             "evidence": c.evidence, "source": c.source, "waiver": c.waiver or "", "id": c.id,
+             "drill": f"run?run={record.run_id}&check={c.id}"} for c in (record.policy.checks if record.policy else [])]
+    frame = pd.DataFrame(rows, columns=["status", "drill", "check", "subject", "measured", "threshold", "severity",
+                                        "evidence", "source", "waiver", "id"])
     return frame.sort_values("status", key=lambda s: s.map(_STATUS_ORDER).fillna(9), kind="stable")
 
 
+_CHECK_COLUMNS = {"drill": st.column_config.LinkColumn("chart and rows", display_text="open evidence"),
+                  "evidence": st.column_config.TextColumn("evidence", width="large")}
+
+
 def _text(value: object) -> str:
-    if value is None:
-        return ""
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+    """Numbers as the report prints them (3 decimals); other values as text."""
+    return "" if value is None else num(value)
 
 
 def _header(store: RunStore, loaded: LoadedRun) -> None:
@@ -67,8 +88,11 @@ def _header(store: RunStore, loaded: LoadedRun) -> None:
     st.caption(md(f"{record.name} · {record.status} · created {record.created_at} · stages: "
                   f"{', '.join(record.stages) or 'none'}"))
     policy = record.policy
-    failing = sum(c.status == "fail" for c in policy.checks) if policy else 0
-    verdict_banner(policy.verdict if policy else None, failing)
+    counts = level_counts(policy)
+    verdict_banner(policy.verdict if policy else None, counts["fail"])
+    if policy:
+        st.caption(f"{counts['fail']} failed · {counts['warn']} warned · {counts['not-run']} not run · "
+                   f"{counts['pass']} passed of {len(policy.checks)} checks")
     ledger = open_ledger(store)
     approval = ledger.approval(record.run_id, loaded.subject_sha256, owner=run_owner(record))
     history = ledger.history(record.run_id)
@@ -88,24 +112,27 @@ def _header(store: RunStore, loaded: LoadedRun) -> None:
         open_checks = frame[frame["status"].isin(["fail", "warn"])]
         if not open_checks.empty:
             st.subheader("Open checks")
-            st.dataframe(open_checks, hide_index=True, width="stretch")
+            st.dataframe(open_checks, hide_index=True, width="stretch", column_config=_CHECK_COLUMNS)
         with st.expander(f"All {len(frame)} policy checks ({md(policy.policy_name)}, evaluated {policy.evaluated_at})"):
-            st.dataframe(frame, hide_index=True, width="stretch")
+            st.dataframe(frame, hide_index=True, width="stretch", column_config=_CHECK_COLUMNS)
     for notice in record.notices:
         st.warning(md(f"[{notice.stage}] {notice.message}"))
 
 
-def grouping_frame(grouping: GroupingResult, metric: str) -> pd.DataFrame:
-    """One row per group for `metric` ('impact_ratio' or a key of group.metrics), with CI and the verdict flag."""
+def grouping_frame(grouping: GroupingResult, metric: str, policy: PolicySection | None = None) -> pd.DataFrame:
+    """One row per group for `metric` ('impact_ratio' or a key of group.metrics), with CI, the verdict flag and the
+    group's four-fifths status (the same one the report shows: audit.record.status.group_status)."""
     rows = []
     for group in grouping.groups:
         est = group.impact_ratio if metric == "impact_ratio" else group.metrics.get(metric)
         est = est or Estimate(note="not computed")
         excluded = group.small or getattr(group, "unknown", False)
+        status = group_status(policy, grouping, group)
+        flag = EXCLUDED if excluded else BELOW if status.below else "verdict"
         rows.append({"label": group.group, "value": est.value, "ci_low": est.ci_low if est.ci_low is not None else est.value,
                      "ci_high": est.ci_high if est.ci_high is not None else est.value, "count": group.count,
-                     "flag": "small / unknown (no verdict)" if excluded else "verdict", "note": est.note or ""})
-    return pd.DataFrame(rows, columns=["label", "value", "ci_low", "ci_high", "count", "flag", "note"])
+                     "flag": flag, "note": est.note or "", "four-fifths": status.level.replace("-", " ")})
+    return pd.DataFrame(rows, columns=["label", "value", "ci_low", "ci_high", "count", "flag", "note", "four-fifths"])
 
 
 def _est(est: Estimate | None) -> str:
@@ -115,7 +142,8 @@ def _est(est: Estimate | None) -> str:
     return f"{est.value:.3f}{ci}"
 
 
-def _fairness(store: RunStore, loaded: LoadedRun) -> None:
+def _fairness(store: RunStore, loaded: LoadedRun, chosen: str | None = None, *, drill: bool = False) -> None:
+    """`drill`: opened from a check's evidence link, so the per-group panels start open."""
     fairness = loaded.record.fairness
     if fairness is None:
         st.info(f"Fairness audit: {NOT_RUN} (`govaudit audit`).")
@@ -125,50 +153,76 @@ def _fairness(store: RunStore, loaded: LoadedRun) -> None:
     cols[0].metric("rows audited", f"{fairness.n_rows:,}")
     cols[1].metric("favorable outcome", fairness.favorable_outcome)
     if overall is not None:
-        cols[2].metric("accuracy", f"{overall.accuracy:.3f}")
-        cols[3].metric("macro-F1", f"{overall.macro_f1:.3f}")
+        cols[2].metric("accuracy", num(overall.accuracy))
+        cols[3].metric("macro-F1", num(overall.macro_f1))
     if not fairness.groupings:
         st.info("No sensitive features were audited.")
         return
     names = [g.name for g in fairness.groupings]
     pick = st.columns(2)
-    name = pick[0].selectbox("Sensitive feature or intersection", names, key="fair_grouping")
+    name = pick[0].selectbox("Sensitive feature or intersection", names, key="fair_grouping",
+                             index=names.index(chosen) if chosen in names else 0)
     grouping = fairness.groupings[names.index(name)]
     metrics = ["impact_ratio"] + sorted({m for g in grouping.groups for m in g.metrics})
     metric = pick[1].selectbox("Metric", metrics, key="fair_metric")
-    frame = grouping_frame(grouping, metric)
+    policy = loaded.record.policy
+    frame = grouping_frame(grouping, metric, policy)
     st.markdown(md(f"{metric} by group of {grouping.name} (outcome {grouping.outcome}; reference group: "
                    f"{grouping.reference_group or '-'}; {fairness.ci_level:.0%} bootstrap CI, {fairness.n_boot} resamples)"))
     plotted = frame.dropna(subset=["value"])
+    check = impact_check(policy, grouping)
+    minimum = float(check.threshold) if check is not None and isinstance(check.threshold, (int, float)) else 0.8
     if not plotted.empty:
-        reference = 0.8 if metric == "impact_ratio" else None
+        reference = minimum if metric == "impact_ratio" else None
         st.altair_chart(estimate_chart(plotted, metric, reference), width="stretch", height=chart_height(len(plotted)))
     if metric == "impact_ratio":
-        st.caption("Dashed line: 0.8, the four-fifths rule of thumb (EEOC Uniform Guidelines, 29 CFR 1607.4(D)).")
-    st.dataframe(frame.drop(columns=["flag"]).assign(excluded=frame["flag"] != "verdict"), hide_index=True,
-                 width="stretch")
+        basis = f"check {check.id}" if check else "the record's own four-fifths flag (no policy check)"
+        st.caption(md(f"Dashed line: {minimum:.2f}, the policy minimum (0.8, the four-fifths rule of thumb, EEOC "
+                      f"Uniform Guidelines, 29 CFR 1607.4(D)); four-fifths status from {basis}"))
+    st.dataframe(frame.drop(columns=["flag"]).assign(excluded=frame["flag"] == EXCLUDED), hide_index=True,
+                 width="stretch", column_config=ROUNDED)
     if grouping.disparities:
         st.markdown("**Disparities**")
-        st.dataframe(pd.DataFrame([{"measure": k, "estimate": _est(v)} for k, v in grouping.disparities.items()]),
-                     hide_index=True)
-    features = grouping.features
-    if len(features) == 1 and fairness.predictions_artifact:
-        _score_distribution(store, loaded, features[0], fairness.favorable_outcome)
+        static_table(pd.DataFrame([{"measure": k, "estimate": _est(v)} for k, v in grouping.disparities.items()]))
+    path = predictions_path(store, loaded.record)
+    if path is None:
+        st.caption("Predictions artifact not available in the run store: score distribution, confusion matrices and "
+                   "threshold what-if not shown.")
+    else:
+        if len(grouping.features) == 1:
+            _score_distribution(path, grouping.features[0], fairness.favorable_outcome)
+        # drawn on demand (or when a check's link opened this grouping): keeps the first load light
+        if st.toggle("Confusion matrices and threshold what-if", value=drill, key="fair_drill"):
+            confusion_panel(path, grouping)
+            threshold_panel(path, grouping, fairness.favorable_outcome, minimum)
     if fairness.mitigation is not None:
         mit = fairness.mitigation
         st.markdown(md(f"Mitigation: {mit.method} ({mit.constraint})"))
         keys = sorted(set(mit.before) | set(mit.after))
-        st.dataframe(pd.DataFrame([{"measure": k, "before": _est(mit.before.get(k)), "after": _est(mit.after.get(k))}
-                                   for k in keys]), hide_index=True)
+        static_table(pd.DataFrame([{"measure": k, "before": _est(mit.before.get(k)), "after": _est(mit.after.get(k))}
+                                   for k in keys]))
         if mit.accuracy_cost is not None:
             st.caption(f"accuracy cost: {mit.accuracy_cost:+.3f}")
 
 
-def _score_distribution(store: RunStore, loaded: LoadedRun, feature: str, favorable: str) -> None:
-    path = store.artifact(loaded.record.run_id, loaded.record.fairness.predictions_artifact)
-    if not path.is_file() or path.suffix != ".parquet":
-        st.caption("Predictions artifact not available in the run store: score distribution not shown.")
+def _performance(store: RunStore, loaded: LoadedRun, *, drill: bool = False) -> None:
+    record = loaded.record
+    splits = [(name, m) for name, m in (("test split", record.train.test if record.train else None),
+                                         ("validation split", record.train.validation if record.train else None),
+                                         ("audit sample", record.fairness.overall if record.fairness else None)) if m]
+    if not splits:
+        st.info(f"Performance evaluation: {NOT_RUN} (`govaudit train` / `govaudit audit`).")
         return
+    static_table(pd.DataFrame([{"split": name, "rows": m.n, "accuracy": m.accuracy, "macro-F1": m.macro_f1,
+                                "ECE (15 bins)": m.ece} for name, m in splits]))
+    path = predictions_path(store, record)
+    if path is not None and record.fairness is not None and st.toggle(
+            "Reliability diagram and confusion matrix", value=drill, key="perf_drill"):
+        calibration_panel(path, record.fairness)
+        confusion_panel(path, None)
+
+
+def _score_distribution(path: Path, feature: str, favorable: str) -> None:
     info = path.stat()
     hist = score_histogram(str(path), (info.st_size, info.st_mtime_ns), feature, favorable)
     if hist is None:
@@ -188,8 +242,9 @@ def _counterfactual(record: RunRecord, withheld: str | None) -> None:
     if cf is None:
         st.info(f"Counterfactual identity swaps: {NOT_RUN} (`govaudit audit`).")
         return
-    if cf.max_flip_rate is not None:
-        st.metric(f"largest flip rate (target {cf.target})", f"{cf.max_flip_rate:.1%}")
+    worst = max_flip(cf)
+    if worst is not None:
+        st.metric(f"largest flip rate (target {cf.target})", pct(worst.rate), help=f"family {worst.family}")
     for title, families in (("Term-swap families", cf.families), ("Templates", cf.templates)):
         if not families:
             continue
@@ -204,13 +259,14 @@ def _counterfactual(record: RunRecord, withheld: str | None) -> None:
         st.dataframe(pd.DataFrame([{"family": f.family, "swapped": f"{f.n_swapped}/{f.n_examples}",
                                     "flip rate": _est(f.flip_rate), "mean |shift|": _est(f.mean_abs_shift),
                                     "max |shift|": f.max_abs_shift, "source": f.source} for f in families]),
-                     hide_index=True, width="stretch")
+                     hide_index=True, width="stretch", column_config=ROUNDED)
         for fam in families:
             if not fam.worst_examples and not fam.direction:
                 continue
             with st.expander(f"{md(fam.family)}: examples and term effects"):
                 if fam.direction:
-                    st.dataframe(pd.DataFrame([d.model_dump() for d in fam.direction]), hide_index=True)
+                    st.dataframe(pd.DataFrame([d.model_dump() for d in fam.direction]), hide_index=True,
+                                 column_config=ROUNDED)
                 _withheld_note(withheld if fam.worst_examples else None)
                 for ex in fam.worst_examples:
                     st.text(neutralise(f"row {ex.row_id}: {ex.pred_before} {ex.prob_before:.3f} -> {ex.pred_after} "
@@ -232,20 +288,19 @@ def _attribution(record: RunRecord, withheld: str | None) -> None:
                         f"{attr.large_delta_count} examples with a large gap")
     if attr.reliance_by_group:
         st.markdown("**Reliance share by group**")
-        st.dataframe(pd.DataFrame([{"feature": f, "group": g, "reliance share": v}
-                                   for f, groups in attr.reliance_by_group.items() for g, v in groups.items()]),
-                     hide_index=True)
+        static_table(pd.DataFrame([{"feature": f, "group": g, "reliance share": v}
+                                   for f, groups in attr.reliance_by_group.items() for g, v in groups.items()]))
     if attr.top_words:
         st.markdown("**Most influential words per class**")
-        st.dataframe(pd.DataFrame([{"class": c, "word": w, "attribution": s}
-                                   for c, words in attr.top_words.items() for w, s in words]), hide_index=True)
+        static_table(pd.DataFrame([{"class": c, "word": w, "attribution": s}
+                                   for c, words in attr.top_words.items() for w, s in words]))
     examples = [("highest reliance", e) for e in attr.top_reliance_examples] + \
                [("highlighted", e) for e in attr.highlighted_examples]
     if examples and withheld:
         _withheld_note(withheld)
         examples = []
     if examples:
-        st.markdown("**Token heat maps** (red: towards the prediction, blue: against)")
+        st.markdown("**Token heat maps** (blue: towards the predicted class, red: against it; as in the report)")
     for kind, ex in examples:
         st.caption(md(f"{kind} · row {ex.row_id} · predicted {ex.predicted} · reliance share {ex.reliance_share:.1%}"))
         st.html(token_heatmap_html(ex.words, ex.scores))
@@ -265,7 +320,7 @@ def _scrub(record: RunRecord) -> None:
     counts = pd.DataFrame([{"column": col, "entity": ent, "count": n}
                            for col, ents in scrub.counts.items() for ent, n in ents.items()])
     if not counts.empty:
-        st.dataframe(counts, hide_index=True)
+        static_table(counts)
     if residual is not None and residual.found:
         st.error(md(f"entities still found after scrubbing: {residual.found}"))
     st.caption(md(f"operator {scrub.operator}; entities {', '.join(scrub.entities)}; threshold "
@@ -286,31 +341,66 @@ def _train(record: RunRecord) -> None:
     cols[3].metric("wall time", f"{train.wall_time_s:.0f} s")
     if train.curves:
         st.altair_chart(curve_chart(pd.DataFrame([c.model_dump() for c in train.curves])), width="stretch")
-    st.json({"hyperparameters": train.hyperparameters, "seed": train.seed, "split_sizes": train.split_sizes,
-             "hardware": train.hardware}, expanded=False)
+    cols = st.columns(3)
+    with cols[0]:
+        st.markdown("**Hyperparameters**")
+        static_table(labelled({**train.hyperparameters, "seed": train.seed}, "hyperparameter"))
+    with cols[1]:
+        st.markdown("**Split sizes**")
+        static_table(labelled(train.split_sizes, "split"))
+    with cols[2]:
+        st.markdown("**Hardware**")
+        static_table(labelled(train.hardware, "resource"))
+
+
+def static_table(frame: pd.DataFrame) -> None:
+    """A small table as static HTML (much lighter in the browser than an interactive grid): floats as the report
+    prints them, and every cell escaped with `md`, since st.table renders Markdown."""
+    st.table(frame.map(lambda v: md(num(v) if isinstance(v, (int, float)) else v)), hide_index=True)
+
+
+def labelled(values: dict[str, object], key: str) -> pd.DataFrame:
+    """A mapping as a two-column table (`key`, value), every value as text: no raw `{...}`."""
+    return pd.DataFrame([{key: str(k).replace("_", " "), "value": _text(v) if isinstance(v, float) else str(v)}
+                         for k, v in values.items()], columns=[key, "value"])
+
+
+def lineage_rows(record: RunRecord) -> list[dict[str, object]]:
+    """Each data file once (same path and hashes = same file), with every role it played."""
+    files = list(record.inputs) + (list(record.train.data) if record.train else [])
+    if record.scrub is not None:
+        files += [record.scrub.input, record.scrub.output]
+    merged: dict[tuple[str, str, str], dict[str, object]] = {}
+    for f in files:
+        key = (f.path, f.file_sha256, f.table_sha256)
+        if key in merged:
+            roles = merged[key]["role"]
+            if f.role not in str(roles).split(", "):
+                merged[key]["role"] = f"{roles}, {f.role}"
+            continue
+        merged[key] = {"role": f.role, "path": f.path, "rows": f.rows, "file sha256": short(f.file_sha256),
+                       "table sha256": short(f.table_sha256)}
+    return list(merged.values())
 
 
 def _lineage(record: RunRecord, loaded: LoadedRun) -> None:
     st.markdown(md(f"record file SHA-256: {loaded.file_sha256}"))
     st.markdown(md(f"evidence SHA-256 (what a sign-off binds to): {loaded.subject_sha256}"))
     st.markdown(md(f"config SHA-256: {record.config_sha256 or '-'} · parent run: {record.parent_run_id or '-'}"))
-    data = list(record.inputs) + (list(record.train.data) if record.train else [])
-    if record.scrub is not None:
-        data += [record.scrub.input, record.scrub.output]
-    if data:
-        st.dataframe(pd.DataFrame([{"role": f.role, "path": f.path, "rows": f.rows, "file sha256": short(f.file_sha256),
-                                    "table sha256": short(f.table_sha256)} for f in data]), hide_index=True,
-                     width="stretch")
+    rows = lineage_rows(record)
+    if rows:
+        static_table(pd.DataFrame(rows))
     if record.train is not None:
         st.markdown(md(f"model artifact: {record.train.model_artifact} · scrub run: {record.train.scrub_run_id or '-'}"))
         if record.train.base_model_sha256:
-            st.dataframe(pd.DataFrame([{"base model file": k, "sha256": v}
-                                       for k, v in record.train.base_model_sha256.items()]), hide_index=True)
-    st.dataframe(pd.DataFrame([{"component": k, "version": v} for k, v in
+            static_table(pd.DataFrame([{"base model file": k, "sha256": v}
+                                       for k, v in record.train.base_model_sha256.items()]))
+    static_table(pd.DataFrame([{"component": k, "version": v} for k, v in
                                {"govaudit": record.tool.govaudit, "python": record.tool.python,
-                                **record.tool.libraries}.items()]), hide_index=True)
+                                **record.tool.libraries}.items()]))
     if record.model_card:
-        st.json(record.model_card, expanded=False)
+        st.markdown("**Model card**")
+        static_table(labelled(record.model_card, "field"))
 
 
 def _downloads(store: RunStore, loaded: LoadedRun) -> None:

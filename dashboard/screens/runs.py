@@ -7,8 +7,21 @@ import streamlit as st
 from dashboard.data import SIGNOFF_STATES, open_ledger, open_store, runs_frame
 from dashboard.widgets import guarded
 
-__all__ = ["render", "filter_runs", "SORTS"]
+__all__ = ["render", "filter_runs", "SORTS", "RUN_COLUMNS"]
 
+# Verdict and sign-off right after the run id, so they stay on screen at 1440 px; long text columns last, narrow.
+RUN_COLUMNS = {
+    "open": st.column_config.LinkColumn("run", display_text=r"run\?run=(.*)", width="medium"),
+    "verdict": st.column_config.TextColumn("verdict", width="small"),
+    "signoff": st.column_config.TextColumn("sign-off", width="small"),
+    "failed_checks": st.column_config.NumberColumn("open checks", help="Policy checks that failed", width="small"),
+    "created": st.column_config.DatetimeColumn("created (UTC)", format="YYYY-MM-DD HH:mm", width="small"),
+    "name": st.column_config.TextColumn("name", width="medium"),
+    "status": st.column_config.TextColumn("status", width="small"),
+    "model": st.column_config.TextColumn("model", width="small"),
+    "data": st.column_config.TextColumn("data", width="small"),
+    "stages": st.column_config.TextColumn("stages", width="small"),
+}
 SORTS = {"newest first": ("created", False), "oldest first": ("created", True),
          "most failed checks": ("failed_checks", False), "name": ("name", True), "model": ("model", True)}
 
@@ -49,14 +62,8 @@ def render() -> None:
         sort = top[4].selectbox("Sort", list(SORTS))
         shown = filter_runs(frame, text, verdicts, signoffs, statuses, sort)
         st.caption(f"{len(shown)} of {len(frame)} runs")
-        table = shown.assign(open=[f"run?run={run_id}" for run_id in shown["run_id"]])[
-            ["open", "name", "model", "data", "created", "status", "verdict", "failed_checks", "signoff", "stages"]]
-        st.dataframe(table, hide_index=True, width="stretch", column_config={
-            "open": st.column_config.LinkColumn("run", display_text=r"run\?run=(.*)"),
-            "created": st.column_config.DatetimeColumn("created (UTC)", format="YYYY-MM-DD HH:mm"),
-            "failed_checks": st.column_config.NumberColumn("open checks", help="Policy checks that failed"),
-            "signoff": st.column_config.TextColumn("sign-off"),
-        })
+        table = shown.assign(open=[f"run?run={run_id}" for run_id in shown["run_id"]])[list(RUN_COLUMNS)]
+        st.dataframe(table, hide_index=True, width="stretch", column_config=RUN_COLUMNS)
         if not shown.empty:
             chosen = st.selectbox("Open a run", list(shown["run_id"]))
             cols = st.columns(3)

@@ -122,3 +122,65 @@ def test_signoff_page_on_a_rolled_back_ledger_in_chromium(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+_DRAWN = ("[...document.querySelectorAll('[data-testid=stVegaLiteChart] canvas, [data-testid=stVegaLiteChart] svg')]"
+          ".filter(e => e.getBoundingClientRect().width > 50).length")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt-get install -y chromium)")
+def test_run_page_drill_down_in_chromium_at_1440px(tmp_path):
+    """A failed check's evidence link opens the run page on its grouping: verdict, check counts, open checks,
+    the group table, the charts drawn (estimates, score distribution, confusion matrices, what-if), no console
+    errors; the runs list shows verdict and sign-off at 1440 px."""
+    import numpy as np
+    import pandas as pd
+    from cdp import Browser
+    from record_factory import make_demo_record
+
+    root = tmp_path / "runs"
+    store = RunStore(root)
+    record = store.create(make_demo_record())
+    rng = np.random.default_rng(1)
+    n = 2000
+    p = rng.random(n)
+    pd.DataFrame({"row_id": [f"r{i}" for i in range(n)], "label": np.where(rng.random(n) < p, "relief", "no_relief"),
+                  "prediction": np.where(p >= 0.5, "relief", "no_relief"), "proba_relief": p, "proba_no_relief": 1 - p,
+                  "sf_age_group": rng.choice(["not older", "older american"], n),
+                  "sf_military_status": rng.choice(["servicemember", "not servicemember"], n)}).to_parquet(
+        store.artifact(record.run_id, "predictions.parquet"))
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "audit.cli", "dashboard", "--runs-root", str(root), "--port",
+                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_healthy(port, proc, timeout=90)
+        with Browser(width=1440, height=1000, timeout=240) as browser:
+            start = browser.navigate(f"http://127.0.0.1:{port}/run?run={record.run_id}&check=impact_ratio:military_status")
+            browser.wait_for(f"document.body.innerText.includes('Threshold what-if') && {_DRAWN} >= 4", since=start,
+                             timeout=240)
+            text = browser.evaluate("document.body.innerText")
+            assert "Verdict: FAIL" in text and "3 failed · 4 warned · 4 not run · 20 passed of 31 checks" in text
+            assert "Open checks" in text and "Confusion matrix per group of military_status" in text
+            assert "Distribution of P(relief) by military_status" in text
+            assert browser.evaluate("document.querySelector('[data-testid=stTab][aria-selected=true]').innerText") \
+                == "Fairness"
+            start = browser.navigate(f"http://127.0.0.1:{port}/")
+            browser.wait_for("document.body.innerText.includes('of 1 runs') && "
+                             "!!document.querySelector('[data-testid=stDataFrame] [data-testid^=glide-cell-]')",
+                             since=start, timeout=120)
+            cells = browser.evaluate("Object.fromEntries([...document.querySelectorAll('[data-testid^=glide-cell-]')]"
+                                     ".map(e => [e.dataset.testid, e.innerText.trim()]))")
+            first_columns = [cells.get(f"glide-cell-{c}-0") for c in range(4)]
+            assert "fail" in first_columns and "none" in first_columns, first_columns
+            right = browser.evaluate("document.querySelector('[data-testid=stDataFrame]').getBoundingClientRect().right")
+            assert right <= 1440
+            browser.screenshot(tmp_path / "runs.png")
+            errors = [e for e in browser.console_errors() if "status of 404" not in e]
+            assert errors == [], errors
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()

@@ -56,3 +56,44 @@ def test_report_prints_to_pdf(tmp_path):
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF")
     assert len(re.findall(rb"/Type\s*/Page\b", data)) >= 4, "print CSS should give several A4 pages"
+
+
+A4_CSS_PX = (703, 1017)  # A4 minus the print margins (186 x 269 mm) at 96 px per inch
+
+
+def test_first_printed_page_is_the_executive_summary(tmp_path):
+    """In print layout the header and the whole summary (verdict, counts, sign-off, open findings, not tested) fit on
+    the first A4 page, and the page raises no console or CSP errors."""
+    from cdp import Browser
+    from record_factory import make_demo_record
+
+    page = tmp_path / "report.html"
+    page.write_text(render_html(make_demo_record()), encoding="utf-8")
+    width, height = A4_CSS_PX
+    with Browser(width=width, height=height) as browser:
+        browser.send("Emulation.setEmulatedMedia", media="print")
+        start = browser.navigate(page.as_uri())
+        browser.wait_for("document.readyState === 'complete' && !!document.getElementById('verdict-status')",
+                         since=start)
+        for element in ("verdict-status", "check-counts", "signoff-state", "findings-open", "findings-not-run"):
+            bottom = browser.evaluate(f"document.getElementById('{element}').getBoundingClientRect().bottom")
+            assert 0 < bottom <= height, f"#{element} ends at {bottom:.0f} px, beyond the first page ({height} px)"
+        summary_end = browser.evaluate("document.getElementById('verdict').getBoundingClientRect().bottom")
+        assert summary_end <= height, f"the summary runs to {summary_end:.0f} px"
+        assert browser.evaluate("document.querySelectorAll('#findings-open li.fail').length") == 3
+        browser.screenshot(tmp_path / "first-page.png")
+        assert browser.console_errors() == []
+    share, colours = _ink(tmp_path / "first-page.png")
+    assert 0.02 < share < 0.6 and colours > 20
+
+
+def test_demo_report_prints_to_at_most_12_pages(tmp_path):
+    """The demo-shaped record (3 groupings, 17 term families and templates, 31 checks) with one worst example per
+    family (the list #17 caps) prints to 12 A4 pages or fewer."""
+    from record_factory import make_demo_record
+
+    page = tmp_path / "report.html"
+    page.write_text(render_html(make_demo_record(worst_per_family=1)), encoding="utf-8")
+    data = export_pdf(page, tmp_path / "report.pdf").read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page\b", data))
+    assert 4 <= pages <= 12, f"{pages} pages"

@@ -1,0 +1,115 @@
+"""One source of truth for every status the report and the dashboard show, derived from `record.policy`.
+
+A check's level is its status (`fail`, `warn`, `pass`, `not-run`); a check that could not run is NOT RUN, never WARN,
+whatever its effect on the verdict. A group's four-fifths level is the level of the policy's impact-ratio check for
+its grouping, applied with that check's own threshold and basis (point estimate or CI bound), so the policy line, the
+fairness line and the table badge cannot disagree. Without a covering policy check the group falls back to the
+fairness stage's `four_fifths_pass` (point estimate against 0.8).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._common import Estimate
+from ._fairness import GroupingResult, GroupResult
+from ._policy import CheckResult, PolicySection
+from ._probes import CounterfactualSection
+
+__all__ = ["LEVELS", "LABELS", "check_level", "level_counts", "blocking_checks", "impact_check", "GroupStatus",
+           "group_status", "MaxFlip", "max_flip", "FOUR_FIFTHS"]
+
+FOUR_FIFTHS = 0.8
+LEVELS = ("fail", "warn", "not-run", "pass")
+LABELS = {"fail": "FAIL", "warn": "WARN", "not-run": "NOT RUN", "pass": "PASS", "excluded": "EXCLUDED",
+          "reference": "REFERENCE", "info": "INFO", "ok": "OK"}
+
+
+def check_level(check: CheckResult) -> str:
+    """'fail', 'warn', 'pass' or 'not-run' (a check whose evidence was missing)."""
+    return check.status if check.status in ("fail", "warn", "pass") else "not-run"
+
+
+def level_counts(policy: PolicySection | None) -> dict[str, int]:
+    """Number of checks per level, every level present (zero when none)."""
+    counts = dict.fromkeys(LEVELS, 0)
+    for check in policy.checks if policy else []:
+        counts[check_level(check)] += 1
+    return counts
+
+
+def blocking_checks(policy: PolicySection | None) -> list[CheckResult]:
+    """Checks that block the verdict: failed with severity block, or not run under on_missing: fail."""
+    return [c for c in (policy.checks if policy else []) if c.effect == "block"]
+
+
+def impact_check(policy: PolicySection | None, grouping: GroupingResult) -> CheckResult | None:
+    """The policy's impact-ratio result for this grouping ('impact_ratio:<name>' or '...:<name> [<outcome>]')."""
+    if policy is None:
+        return None
+    ids = (f"impact_ratio:{grouping.name} [{grouping.outcome}]", f"impact_ratio:{grouping.name}")
+    return next((c for i in ids for c in policy.checks if c.id == i), None)
+
+
+@dataclass(frozen=True)
+class GroupStatus:
+    """A group's four-fifths level ('fail', 'warn', 'pass', 'not-run', 'excluded', 'reference') and its grounds."""
+
+    level: str
+    check_id: str | None = None
+    threshold: float = FOUR_FIFTHS
+    basis: str = "point estimate"
+    compared: float | None = None
+    waived: bool = False
+
+    @property
+    def below(self) -> bool:
+        return self.level in ("fail", "warn")
+
+
+def _compared(ratio: Estimate, basis: str | None) -> float | None:
+    if basis and basis.startswith("CI lower") and ratio.ci_low is not None:
+        return ratio.ci_low
+    return ratio.value
+
+
+def group_status(policy: PolicySection | None, grouping: GroupingResult, group: GroupResult) -> GroupStatus:
+    """The one four-fifths status of `group` that every view shows."""
+    if group.small or group.unknown:
+        return GroupStatus("excluded")
+    ratio = group.impact_ratio
+    if ratio is None or ratio.value is None:
+        return GroupStatus("reference" if group.group == grouping.reference_group else "not-run")
+    check = impact_check(policy, grouping)
+    if check is None:
+        if group.four_fifths_pass is None:
+            return GroupStatus("reference" if group.group == grouping.reference_group else "not-run")
+        return GroupStatus("pass" if group.four_fifths_pass else "fail", compared=ratio.value)
+    threshold = float(check.threshold) if isinstance(check.threshold, (int, float)) else FOUR_FIFTHS
+    basis = check.basis or "point estimate"
+    compared = _compared(ratio, basis)
+    if check_level(check) == "not-run" or compared is None:
+        return GroupStatus("not-run", check.id, threshold, basis)
+    if compared >= threshold:
+        level = "pass"
+    elif check.status == "pass":  # below, yet the check passed: the policy's min_group_size excluded this group
+        level = "excluded"
+    else:
+        level = check_level(check)
+    return GroupStatus(level, check.id, threshold, basis, compared, waived=bool(check.waiver) and level == "warn")
+
+
+@dataclass(frozen=True)
+class MaxFlip:
+    rate: float
+    family: str
+
+
+def max_flip(section: CounterfactualSection | None) -> MaxFlip | None:
+    """The highest flip rate over term families and templates (the number `max_flip_rate` records)."""
+    if section is None:
+        return None
+    rated = [(f.flip_rate.value, f.family) for f in section.families + section.templates if f.flip_rate.value is not None]
+    if not rated:
+        return None
+    rate, family = max(rated, key=lambda item: item[0])
+    return MaxFlip(rate, family)
