@@ -26,7 +26,9 @@ from ._policy import CheckResult, PolicySection
 from ._probes import (
     AttributedExample,
     AttributionSection,
+    AxisResult,
     CounterfactualSection,
+    Coverage,
     FamilyResult,
     GroupReliance,
     SwapExample,
@@ -39,7 +41,7 @@ __all__ = [
     "SCHEMA_VERSION", "RunRecord", "ToolInfo", "Estimate", "DataFingerprint", "ClassMetrics", "ClassificationMetrics",
     "Notice", "ScrubSection", "ScrubTable", "ResidualCheck", "TrainSection", "TrainingWaiver", "CurvePoint", "FairnessSection",
     "GroupingResult", "GroupResult", "MitigationResult", "CounterfactualSection", "FamilyResult", "SwapExample",
-    "TermEffect", "AttributionSection", "AttributedExample", "GroupReliance", "PolicySection", "CheckResult", "new_run_id",
+    "TermEffect", "AxisResult", "Coverage", "AttributionSection", "AttributedExample", "GroupReliance", "PolicySection", "CheckResult", "new_run_id",
     "validate_run_id", "record_from_json", "tool_info", "utc_now", "fingerprint",
 ]
 

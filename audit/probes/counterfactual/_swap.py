@@ -115,8 +115,12 @@ class Swapper:
         self._person_nouns = frozenset(n.lower() for n in person_nouns)
 
     def _ambiguous_miss(self, text: str, m: re.Match[str]) -> bool:
-        """A lower-case ambiguous term ("black") not followed by a person noun is not an identity term."""
-        if m.group(0).lower() not in self.family.ambiguous or not m.group(0).islower():
+        """An ambiguous term ("black", "straight") counts when capitalised inside a sentence ("a Black man") or right
+        before a person noun ("black kids"); else ("black car", "Straight up", "WHITE") it is no identity term."""
+        word = m.group(0)
+        if word.lower() not in self.family.ambiguous:
+            return False
+        if word[:1].isupper() and not word.isupper() and _SENTENCE_START.search(text[:m.start()]) is None:
             return False
         nxt = _NEXT_WORD.match(text, m.end())
         return nxt is None or nxt.group(1).lower() not in self._person_nouns
