@@ -53,7 +53,8 @@ LANGTEST_SELECT = {  # present in langtest's list for the group and in neither i
 # extra adjectives marked `# govaudit` are ordinary English inflections written for govaudit (issue #17: the
 # Jigsaw/Civil-Comments style swaps need "Jews", "Muslims", "homosexuality", "Islam", "Arabs"). Forms are what a pool
 # swap keeps: "Muslims" -> "Jews", "Islam" -> "Judaism"; a target without the form is skipped for that text.
-GOVAUDIT_FORMS = {"Islamic", "straight", "trans", "cis", "Latina", "Latinx", "Caucasian"}  # adjectives added by govaudit
+GOVAUDIT_FORMS = {"Islamic", "straight", "trans", "cis", "Latina", "Latinx", "Caucasian",  # adjectives added by govaudit
+                  "Italian", "Japanese", "Canadian", "Russian"}
 DESCRIPTOR_SELECT = {
     "religion": {"case_sensitive": False, "pool": True, "groups": {
         "christian": {"adj": ["Christian"], "noun": ["Christian"], "plural": ["Christians"], "concept": ["Christianity"]},
@@ -74,7 +75,11 @@ DESCRIPTOR_SELECT = {
         "filipino": {"adj": ["Filipino"], "noun": ["Filipino"], "plural": ["Filipinos"]},
         "korean": {"adj": ["Korean"], "noun": ["Korean"], "plural": ["Koreans"]},
         "vietnamese": {"adj": ["Vietnamese"]},
-        "cuban": {"adj": ["Cuban"], "noun": ["Cuban"], "plural": ["Cubans"]}}},
+        "cuban": {"adj": ["Cuban"], "noun": ["Cuban"], "plural": ["Cubans"]},
+        "italian": {"adj": ["Italian"], "noun": ["Italian"], "plural": ["Italians"]},
+        "japanese": {"adj": ["Japanese"]},
+        "canadian": {"adj": ["Canadian"], "noun": ["Canadian"], "plural": ["Canadians"]},
+        "russian": {"adj": ["Russian"], "noun": ["Russian"], "plural": ["Russians"]}}},
     "race_ethnicity": {"case_sensitive": False, "pool": True, "ambiguous": ["white", "black", "whites", "blacks"],
                        "groups": {
         "white": {"adj": ["White", "European-American", "Caucasian"], "plural": ["Whites", "Caucasians"]},

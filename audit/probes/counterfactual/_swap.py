@@ -115,13 +115,17 @@ class Swapper:
         self._person_nouns = frozenset(n.lower() for n in person_nouns)
 
     def _ambiguous_miss(self, text: str, m: re.Match[str]) -> bool:
-        """An ambiguous term ("black", "straight") counts when capitalised inside a sentence ("a Black man") or right
-        before a person noun ("black kids"); else ("black car", "Straight up", "WHITE") it is no identity term."""
+        """An ambiguous term ("black", "straight") counts when capitalised inside a sentence ("a Black man"), as a
+        capitalised plural ("Blacks"), or right before a person noun ("black kids"); else ("black car", "Straight up",
+        "WHITE") it is no identity term."""
         word = m.group(0)
         if word.lower() not in self.family.ambiguous:
             return False
-        if word[:1].isupper() and not word.isupper() and _SENTENCE_START.search(text[:m.start()]) is None:
-            return False
+        if word[:1].isupper() and not word.isupper():
+            group, position = self._index[self._key(word)]
+            plural = bool(self.family.forms) and self.family.forms[group][position] == "plural"
+            if plural or _SENTENCE_START.search(text[:m.start()]) is None:  # "Blacks never ..." counts too
+                return False
         nxt = _NEXT_WORD.match(text, m.end())
         return nxt is None or nxt.group(1).lower() not in self._person_nouns
 
