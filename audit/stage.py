@@ -160,7 +160,8 @@ def _run_probes(classifier: LoadedClassifier, frame: pd.DataFrame, record: RunRe
                                                        project.model.max_length, terms=terms)
     if project.attribution.enabled:
         record.attribution = attribution_section(classifier, frame, project.attribution,
-                                                 list(project.data.sensitive_features), target, terms=terms)
+                                                 list(project.data.sensitive_features), target, terms=terms,
+                                                 model_max_length=project.model.max_length)
 
 
 def _notices(section: FairnessSection, record: RunRecord) -> None:

@@ -110,3 +110,16 @@ def token_heatmap_html(words: list[str], scores: list[float]) -> str:
         spans.append(f'<span title="{score:+.3f}" style="background:rgba({rgb},{alpha:.2f});padding:1px 3px;'
                      f'margin:1px;border-radius:3px;display:inline-block">{html.escape(neutralise(word))}</span>')
     return '<div style="line-height:1.9;font-family:sans-serif">' + "".join(spans) + "</div>"
+
+
+def marked_html(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` escaped (bidi / invisible controls shown as escapes), with the character spans (the swapped identity
+    words) highlighted."""
+    out, last = [], 0
+    for start, end in sorted(spans):
+        if start < last or end > len(text):
+            continue
+        out += [html.escape(neutralise(text[last:start])), f"<mark>{html.escape(neutralise(text[start:end]))}</mark>"]
+        last = end
+    out.append(html.escape(neutralise(text[last:])))
+    return '<div style="white-space:pre-wrap;font-family:sans-serif">' + "".join(out) + "</div>"

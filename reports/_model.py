@@ -348,6 +348,7 @@ def _strip_texts(dumped: dict[str, Any]) -> None:
                   (dumped.get("counterfactual") or {}).get("templates", []):
         for example in family.get("worst_examples", []):
             example["original"] = example["swapped"] = withheld
+            example["original_spans"] = example["swapped_spans"] = []
     for key in ("top_reliance_examples", "highlighted_examples"):
         for example in (dumped.get("attribution") or {}).get(key, []):
             example["words"] = [withheld] * len(example.get("words", []))

@@ -244,6 +244,16 @@ class CounterfactualConfig(_Strict):
     templates: bool = True
     n_boot: int = Field(200, ge=0)
     seed: int = 13
+    descriptor_mode: Literal["pool", "family", "both"] = Field(
+        "pool", description="Identity descriptor families (religion, sexual orientation, race/ethnicity, ...): 'pool' "
+                            "swaps every identity term with every other across axes; 'family' within each family only; "
+                            "'both' reports both.")
+    window: Literal["move", "skip"] = Field(
+        "move", description="Texts whose identity terms all lie beyond the model's max_length window: 'move' the window "
+                            "to the first term, or 'skip' them (counted in the record either way).")
+    hyphenated: bool = Field(True, description="Identity terms in hyphenated compounds count ('anti-Christian').")
+    worst_min_shift: float = Field(0.1, ge=0, le=1, description="Worst examples: flips and |shift| >= this only.")
+    worst_k: int = Field(5, ge=0, description="Worst examples kept per family.")
 
 
 class AttributionConfig(_Strict):
@@ -252,7 +262,8 @@ class AttributionConfig(_Strict):
     n_steps: int = Field(32, ge=2)
     internal_batch_size: int = Field(64, ge=1)
     batch_size: int = Field(8, ge=1)
-    max_length: int = Field(128, ge=8)
+    max_length: int | None = Field(None, ge=8, description="Tokens attributed; default: model.max_length (the "
+                                                            "window the model predicts on).")
     delta_warning: float = Field(0.05, gt=0, description="Relative convergence delta above which an example is flagged.")
     refine_steps: int = Field(64, ge=0, description="Examples above delta_warning are redone with this many steps; 0 = off.")
     precision: Literal["auto", "fp32", "bf16"] = Field(

@@ -37,7 +37,9 @@ from ._policy import CheckResult, LedgerState, PolicySection
 from ._probes import (
     AttributedExample,
     AttributionSection,
+    AxisResult,
     CounterfactualSection,
+    Coverage,
     FamilyResult,
     GroupReliance,
     SwapExample,
@@ -54,6 +56,7 @@ __all__ = [
     "MonitorWindow", "new_run_id", "Notice", "PolicySection", "record_from_json", "ResidualCheck", "ScrubSection",
     "ScrubTable", "SwapExample", "TermEffect", "tool_info", "TrainingWaiver", "TrainSection", "utc_now",
     "validate_run_id", "WindowCheck", "Artifact", "SignoffAnchor", "DOWNSTREAM", "texts_withheld", "LedgerState",
+    "AxisResult", "Coverage",
 ]
 
 SCHEMA_VERSION = 1

@@ -11,7 +11,8 @@ from audit.record import Estimate, GroupingResult, PolicySection, RunRecord, tex
 from audit.record.signoff import run_owner
 from audit.record.status import check_level, group_status, impact_check, level_counts, max_flip
 from audit.record.store import RunStore
-from dashboard.charts import BELOW, EXCLUDED, chart_height, curve_chart, estimate_chart, histogram_chart, token_heatmap_html
+from dashboard.charts import (BELOW, EXCLUDED, chart_height, curve_chart, estimate_chart, histogram_chart,
+                              marked_html, token_heatmap_html)
 from dashboard.data import LoadedRun, load_run, open_ledger, open_store, score_histogram
 from dashboard.screens.evidence import (
     ROUNDED,
@@ -245,6 +246,9 @@ def _counterfactual(record: RunRecord, withheld: str | None) -> None:
     worst = max_flip(cf)
     if worst is not None:
         st.metric(f"largest flip rate (target {cf.target})", pct(worst.rate), help=f"family {worst.family}")
+    if cf.coverage:
+        st.caption("Texts mentioning an identity term: " + md(", ".join(f"{c.scope} {c.share:.1%}" for c in cf.coverage))
+                   + (f"; swaps only inside the model's {cf.max_length}-token window" if cf.max_length else ""))
     for title, families in (("Term-swap families", cf.families), ("Templates", cf.templates)):
         if not families:
             continue
@@ -264,15 +268,24 @@ def _counterfactual(record: RunRecord, withheld: str | None) -> None:
             if not fam.worst_examples and not fam.direction:
                 continue
             with st.expander(f"{md(fam.family)}: examples and term effects"):
-                if fam.direction:
-                    st.dataframe(pd.DataFrame([d.model_dump() for d in fam.direction]), hide_index=True,
-                                 column_config=ROUNDED)
+                for label, effects in (("terms", fam.direction), ("groups", fam.group_effects)):
+                    if effects:
+                        st.markdown(f"**Within-text contrast of P({md(cf.target)}) per {label}** (toward: the class "
+                                    "the term raises most)")
+                        st.dataframe(pd.DataFrame([{"term": d.term, "toward": d.toward, "contrast": d.mean_shift,
+                                                    "ci_low": d.ci_low, "ci_high": d.ci_high, "texts": d.n,
+                                                    "axis": d.axis} for d in effects]), hide_index=True,
+                                     column_config=ROUNDED)
+                if fam.axes:
+                    st.dataframe(pd.DataFrame([{"from axis": a.from_axis, "to": a.to_axis, "pairs": a.n_pairs,
+                                                "flip rate": _est(a.flip_rate), "mean |shift|": _est(a.mean_abs_shift)}
+                                               for a in fam.axes]), hide_index=True)
                 _withheld_note(withheld if fam.worst_examples else None)
                 for ex in fam.worst_examples:
                     st.text(neutralise(f"row {ex.row_id}: {ex.pred_before} {ex.prob_before:.3f} -> {ex.pred_after} "
                                        f"{ex.prob_after:.3f}" + ("" if withheld else f"  ({'; '.join(ex.swaps)})")))
                     if not withheld:
-                        st.text(neutralise(f"  original: {ex.original}\n  swapped:  {ex.swapped}"))
+                        st.html(marked_html(ex.original, ex.original_spans) + marked_html(ex.swapped, ex.swapped_spans))
 
 
 def _attribution(record: RunRecord, withheld: str | None) -> None:

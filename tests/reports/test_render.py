@@ -313,3 +313,17 @@ def test_many_groups_chart_is_capped_but_table_is_complete():
     labels = [g.children[0].text() for g in ratio_svg.iter("g")]
     assert len(labels) == CHART_MAX_BARS and labels[0].startswith("g0 ") and labels[-1].startswith("g119 ")
     assert f"Charts show {CHART_MAX_BARS} of 120 groups" in fair.text()
+
+
+def test_worst_examples_highlight_the_swapped_words_and_show_term_direction():
+    record = make_record()
+    example = record.counterfactual.families[0].worst_examples[0]
+    example.original = "He asked <b>x</b> for a refund."
+    example.swapped = "She asked <b>x</b> for a refund."
+    example.original_spans, example.swapped_spans = [(0, 2)], [(0, 3)]
+    record.counterfactual.families[0].direction[0].toward = "relief"
+    root = parse(render_html(record))
+    marks = [m.text() for m in section(root, "counterfactual").iter("mark")]
+    assert marks[:2] == ["He", "She"]
+    assert "<b>x</b>" in section(root, "counterfactual").text()  # the rest of the text is escaped, not markup
+    assert "she → relief" in section(root, "counterfactual").text()

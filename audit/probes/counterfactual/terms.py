@@ -8,8 +8,15 @@ attribution-only sensitive terms. User files use the shipped format (see audit/d
     - name: my_terms
       case_sensitive: false
       groups: {group_a: [term1, term2], group_b: [term3, term4]}
+    - name: my_pool_axis             # pooled: every identity term can become every other pool term
+      axis: caste
+      pool: true
+      groups: {dalit: {adj: [Dalit], plural: [Dalits]}, brahmin: {adj: [Brahmin], plural: [Brahmins]}}
     templates:
       descriptor: ["The {term} customer asked for a refund."]
+    stop_phrases: [Muslim Brotherhood]     # hits inside these phrases are never swapped (case-insensitive)
+
+Pool families list each group by grammatical form (FORMS): a swap keeps the form ("Muslims" -> "Jews").
 """
 from __future__ import annotations
 
@@ -22,9 +29,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from audit.core.errors import BadInputError
 
-__all__ = ["TermFamily", "TermLists", "load_terms", "SHIPPED_FILES", "FAMILY_KINDS"]
+__all__ = ["TermFamily", "TermLists", "load_terms", "SHIPPED_FILES", "FAMILY_KINDS", "FORMS"]
 
 SHIPPED_FILES = ("gender.yaml", "names.yaml", "descriptors.yaml", "govaudit.yaml")
+FORMS = ("adj", "noun", "plural", "concept")  # adjective, one person, people, the religion/orientation itself
 FAMILY_KINDS = ("gender", "names", "descriptors")  # config selectors that also match `<kind>_*` family names
 
 
@@ -36,11 +44,31 @@ class _FamilySpec(BaseModel):
     license: str = ""
     case_sensitive: bool = False
     template_slot: str | None = None
-    groups: dict[str, list[str]] = Field(min_length=1)
+    axis: str | None = Field(None, description="Identity axis (religion, ...); required with pool.")
+    pool: bool = Field(False, description="Member of the identity pool: swapped with every other pool term.")
+    ambiguous: list[str] = Field(default_factory=list,
+                                 description="Terms that count only capitalised or before a person noun ('black').")
+    groups: dict[str, list[str] | dict[str, list[str]]] = Field(min_length=1)
     template_terms: dict[str, list[str]] | None = None
 
     @model_validator(mode="after")
     def _aligned(self) -> "_FamilySpec":
+        formed = [isinstance(terms, dict) for terms in self.groups.values()]
+        if any(formed):
+            if not all(formed):
+                raise ValueError(f"family {self.name}: list every group by form ({'/'.join(FORMS)}) or none")
+            for group, by_form in self.groups.items():
+                bad = sorted(set(by_form) - set(FORMS))
+                if bad or not by_form.get("adj"):
+                    raise ValueError(f"family {self.name}, group {group}: forms are {list(FORMS)} and adj is "
+                                     f"required (got {sorted(by_form)})")
+            if any(not t.strip() for by_form in self.groups.values() for terms in by_form.values() for t in terms):
+                raise ValueError(f"family {self.name}: empty term")
+            if self.pool and not self.axis:
+                raise ValueError(f"family {self.name}: a pool family needs an axis")
+            return self
+        if self.pool:
+            raise ValueError(f"family {self.name}: a pool family lists its groups by form ({'/'.join(FORMS)})")
         lengths = {len(terms) for terms in self.groups.values()}
         if 0 in lengths:
             raise ValueError(f"family {self.name}: every group needs at least one term")
@@ -58,6 +86,9 @@ class _FileSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     families: list[_FamilySpec] = Field(default_factory=list)
     templates: dict[str, list[str]] = Field(default_factory=dict)
+    stop_phrases: list[str] = Field(default_factory=list)
+    stop_names: list[str] = Field(default_factory=list)
+    person_nouns: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _slot_in_templates(self) -> "_FileSpec":
@@ -78,6 +109,11 @@ class TermFamily:
     case_sensitive: bool = False
     template_slot: str | None = None
     template_terms: dict[str, tuple[str, ...]] | None = None
+    forms: dict[str, tuple[str, ...]] | None = None  # group -> form of each term (parallel to groups), pool families
+    axis: str | None = None
+    pool: bool = False
+    ambiguous: frozenset[str] = frozenset()
+    axes: dict[str, str] | None = None  # group -> axis, for the merged identity pool
 
     @property
     def swappable(self) -> bool:
@@ -87,8 +123,16 @@ class TermFamily:
         return [t for terms in self.groups.values() for t in terms]
 
     def slot_terms(self) -> dict[str, tuple[str, ...]]:
-        """Aligned terms used to fill templates: `template_terms`, else the first four of every group."""
-        return self.template_terms or {g: terms[:4] for g, terms in self.groups.items()}
+        """Aligned terms used to fill templates: `template_terms`, else the first adjective (form families) or the
+        first four terms of every group."""
+        if self.template_terms:
+            return self.template_terms
+        if self.forms:
+            return {g: (terms[self.forms[g].index("adj")],) for g, terms in self.groups.items()}
+        return {g: terms[:4] for g, terms in self.groups.items()}
+
+    def axis_of(self, group: str) -> str:
+        return (self.axes or {}).get(group) or self.axis or self.name
 
 
 @dataclass(frozen=True)
@@ -96,6 +140,9 @@ class TermLists:
     families: tuple[TermFamily, ...]
     templates: dict[str, tuple[str, ...]] = field(default_factory=dict)
     user_families: tuple[str, ...] = ()
+    stop_phrases: tuple[str, ...] = ()
+    stop_names: tuple[str, ...] = ()
+    person_nouns: tuple[str, ...] = ()
 
     def get(self, name: str) -> TermFamily:
         for family in self.families:
@@ -134,9 +181,15 @@ def _parse(text: str, where: str) -> _FileSpec:
 
 def _family(spec: _FamilySpec) -> TermFamily:
     strip = lambda groups: {g: tuple(t.strip() for t in terms) for g, terms in groups.items()}  # noqa: E731
-    return TermFamily(name=spec.name, groups=strip(spec.groups), description=spec.description, source=spec.source,
+    forms = None
+    groups = spec.groups
+    if any(isinstance(terms, dict) for terms in groups.values()):
+        forms = {g: tuple(f for f in FORMS for _ in by_form.get(f, ())) for g, by_form in groups.items()}
+        groups = {g: [t for f in FORMS for t in by_form.get(f, ())] for g, by_form in groups.items()}
+    return TermFamily(name=spec.name, groups=strip(groups), description=spec.description, source=spec.source,
                       license=spec.license, case_sensitive=spec.case_sensitive, template_slot=spec.template_slot,
-                      template_terms=strip(spec.template_terms) if spec.template_terms else None)
+                      template_terms=strip(spec.template_terms) if spec.template_terms else None, forms=forms,
+                      axis=spec.axis, pool=spec.pool, ambiguous=frozenset(t.lower() for t in spec.ambiguous))
 
 
 def load_terms(extra_file: str | Path | None = None) -> TermLists:
@@ -152,12 +205,15 @@ def load_terms(extra_file: str | Path | None = None) -> TermLists:
         specs.append(user)
     families: dict[str, TermFamily] = {}
     templates: dict[str, list[str]] = {}
+    extra: dict[str, list[str]] = {"stop_phrases": [], "stop_names": [], "person_nouns": []}
     for spec in specs:
         for fam in spec.families:
             families[fam.name] = _family(fam)
         for slot, items in spec.templates.items():
             templates.setdefault(slot, []).extend(items)
+        for key, items in extra.items():
+            items.extend(getattr(spec, key))
     user_names = tuple(f.name for f in user.families) if user else ()
     return TermLists(families=tuple(families.values()),
                      templates={slot: tuple(dict.fromkeys(items)) for slot, items in templates.items()},
-                     user_families=user_names)
+                     user_families=user_names, **{k: tuple(dict.fromkeys(v)) for k, v in extra.items()})

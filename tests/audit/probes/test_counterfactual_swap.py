@@ -38,7 +38,7 @@ def test_hyphen_and_phrase_terms(lists):
     hits = swapper.find("A Native American and an African-American customer, not a non-White one.")
     assert [h.text for h in hits] == ["Native American", "African-American"]
     variants = {v.inserted_group: v.text for v in swapper.variants("The Black customer")}
-    assert set(variants) == {"white", "asian", "hispanic", "indigenous"}
+    assert set(variants) == {"white", "asian", "hispanic", "indigenous", "arab"}  # arab added in issue #17
     assert variants["white"] == "The White customer"
 
 
@@ -62,8 +62,8 @@ def test_data_pairs_sampling_is_seeded_and_capped(lists):
     family = lists.get("gender")
     texts = [f"she paid fee {i}" for i in range(30)] + ["no identity here"] * 5
     ids = [str(i) for i in range(35)]
-    pairs, n_matched = data_pairs(family, texts, ids, 10, np.random.default_rng(1))
-    again, _ = data_pairs(family, texts, ids, 10, np.random.default_rng(1))
+    pairs, n_matched, *_ = data_pairs(family, texts, ids, 10, np.random.default_rng(1))
+    again = data_pairs(family, texts, ids, 10, np.random.default_rng(1)).pairs
     assert n_matched == 30 and len(pairs) == 10 and pairs == again
     assert all(p.after.startswith("he paid") for p in pairs)
 
