@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError
 from audit.core.errors import BadInputError
 
 from ._common import ClassificationMetrics, ClassMetrics, DataFingerprint, Estimate, Notice, Record
+from ._entities import EntityMetrics, EntityParitySection, EntityScore, EntitySection, NameGroupRecall
 from ._fairness import FairnessSection, GroupingResult, GroupResult, MitigationResult
 from ._fingerprint import fingerprint
 from ._policy import CheckResult, PolicySection
@@ -39,7 +40,8 @@ __all__ = [
     "SCHEMA_VERSION", "RunRecord", "ToolInfo", "Estimate", "DataFingerprint", "ClassMetrics", "ClassificationMetrics",
     "Notice", "ScrubSection", "ScrubTable", "ResidualCheck", "TrainSection", "TrainingWaiver", "CurvePoint", "FairnessSection",
     "GroupingResult", "GroupResult", "MitigationResult", "CounterfactualSection", "FamilyResult", "SwapExample",
-    "TermEffect", "AttributionSection", "AttributedExample", "GroupReliance", "PolicySection", "CheckResult", "new_run_id",
+    "TermEffect", "EntityScore", "EntityMetrics", "EntitySection", "NameGroupRecall", "EntityParitySection",
+    "AttributionSection", "AttributedExample", "GroupReliance", "PolicySection", "CheckResult", "new_run_id",
     "validate_run_id", "record_from_json", "tool_info", "utc_now", "fingerprint",
 ]
 
@@ -105,6 +107,9 @@ class RunRecord(Record):
     fairness: FairnessSection | None = None
     counterfactual: CounterfactualSection | None = None
     attribution: AttributionSection | None = None
+    entities: EntitySection | None = Field(None, description="task: token_classification: test-split entity metrics.")
+    entity_parity: EntityParitySection | None = Field(None, description="task: token_classification: name-swap "
+                                                                        "entity-recall parity.")
     policy: PolicySection | None = None
     notices: list[Notice] = Field(default_factory=list)
 
