@@ -20,7 +20,14 @@ from pydantic import Field, ValidationError
 from audit.core.errors import BadInputError
 
 from ._common import ClassificationMetrics, ClassMetrics, DataFingerprint, Estimate, Notice, Record
-from ._entities import EntityMetrics, EntityParitySection, EntityScore, EntitySection, NameGroupRecall
+from ._entities import (
+    EntityMetrics,
+    EntityParitySection,
+    EntityScore,
+    EntitySection,
+    NameFamilyParity,
+    NameGroupRecall,
+)
 from ._fairness import FairnessSection, GroupingResult, GroupResult, MitigationResult
 from ._fingerprint import fingerprint
 from ._policy import CheckResult, PolicySection
@@ -40,7 +47,8 @@ __all__ = [
     "SCHEMA_VERSION", "RunRecord", "ToolInfo", "Estimate", "DataFingerprint", "ClassMetrics", "ClassificationMetrics",
     "Notice", "ScrubSection", "ScrubTable", "ResidualCheck", "TrainSection", "TrainingWaiver", "CurvePoint", "FairnessSection",
     "GroupingResult", "GroupResult", "MitigationResult", "CounterfactualSection", "FamilyResult", "SwapExample",
-    "TermEffect", "EntityScore", "EntityMetrics", "EntitySection", "NameGroupRecall", "EntityParitySection",
+    "TermEffect", "EntityScore", "EntityMetrics", "EntitySection", "NameGroupRecall", "NameFamilyParity",
+    "EntityParitySection",
     "AttributionSection", "AttributedExample", "GroupReliance", "PolicySection", "CheckResult", "new_run_id",
     "validate_run_id", "record_from_json", "tool_info", "utc_now", "fingerprint",
 ]

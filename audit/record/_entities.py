@@ -9,7 +9,7 @@ from pydantic import Field
 
 from ._common import Estimate, Record
 
-__all__ = ["EntityScore", "EntityMetrics", "EntitySection", "NameGroupRecall", "EntityParitySection"]
+__all__ = ["EntityScore", "EntityMetrics", "EntitySection", "NameGroupRecall", "NameFamilyParity", "EntityParitySection"]
 
 
 class EntityScore(Record):
@@ -51,18 +51,27 @@ class NameGroupRecall(Record):
     exact_recall: Estimate = Field(description="Share found with exactly the name's boundaries (strict).")
 
 
+class NameFamilyParity(Record):
+    """One name family (e.g. names_ethnicity): recall per group and the lowest / highest ratio."""
+
+    family: str
+    groups: list[NameGroupRecall] = Field(default_factory=list)
+    lowest_group: str | None = None
+    highest_group: str | None = None
+    recall_ratio: Estimate = Field(default_factory=Estimate, description="Lowest / highest group recall (partial), "
+                                                                         "paired bootstrap over documents.")
+    recall_gap: Estimate = Field(default_factory=Estimate, description="Highest - lowest group recall (partial).")
+
+
 class EntityParitySection(Record):
     """Entity recall parity: one person span per document replaced by names of each group, the sentence kept."""
 
     entity: str
     n_docs: int
     names_source: str
-    groups: list[NameGroupRecall] = Field(default_factory=list)
-    lowest_group: str | None = None
-    highest_group: str | None = None
-    recall_ratio: Estimate = Field(default_factory=Estimate, description="Lowest / highest group recall, paired "
-                                                                         "bootstrap over documents.")
-    recall_gap: Estimate = Field(default_factory=Estimate, description="Highest - lowest group recall.")
+    families: list[NameFamilyParity] = Field(default_factory=list)
+    original_recall: Estimate = Field(default_factory=Estimate, description="Recall (partial) of the same spans with "
+                                                                            "their original names.")
     n_boot: int = 0
     ci_level: float = 0.95
     seed: int = 13

@@ -14,9 +14,9 @@ import warnings
 import numpy as np
 
 from . import Estimate
-from ._entities import EntityMetrics, EntityScore
+from ._entities import EntityMetrics, EntityScore, EntitySection
 
-__all__ = ["entity_counts", "entity_metrics", "score_from_counts"]
+__all__ = ["entity_counts", "entity_metrics", "score_from_counts", "entity_section"]
 
 _MATCHED_PRED, _MATCHED_GOLD, _PRED, _GOLD = range(4)
 
@@ -107,3 +107,14 @@ def entity_metrics(gold: list[list[str]], pred: list[list[str]], scheme: str, *,
                   for i, t in enumerate(types)}
     micro = score_from_counts(total.sum(axis=0), None if boot is None else boot.sum(axis=1), ci_level)
     return EntityMetrics(scheme=scheme, micro=micro, per_entity=per_entity)
+
+
+def entity_section(gold: list[list[str]], pred: list[list[str]], types: list[str], *, split: str, n_boot: int,
+                   ci_level: float, seed: int, truncated_words: int = 0,
+                   predictions_artifact: str | None = None) -> EntitySection:
+    """Strict and partial entity metrics of one set of documents, as the record section."""
+    kwargs = dict(n_boot=n_boot, ci_level=ci_level, seed=seed, types=types)
+    return EntitySection(split=split, n_docs=len(gold), n_boot=n_boot, ci_level=ci_level, seed=seed,
+                         strict=entity_metrics(gold, pred, "strict", **kwargs),
+                         partial=entity_metrics(gold, pred, "partial", **kwargs),
+                         truncated_words=truncated_words, predictions_artifact=predictions_artifact)

@@ -229,6 +229,9 @@ def _unavailable(err: SQLAlchemyError, store: RunStore) -> BadInputError:
     return BadInputError(f"sign-off ledger unavailable: {first}", where=store._safe_url(), fix=hint)
 
 
+_OPTIONAL_SECTIONS = ("entities", "entity_parity", "pii_evaluation")
+
+
 def signoff_subject_sha256(record: RunRecord) -> str:
     """SHA-256 of the record without its `policy` section and `updated_at`: the evidence a reviewer approves.
 
@@ -238,4 +241,7 @@ def signoff_subject_sha256(record: RunRecord) -> str:
     data = json.loads(record.to_json())
     data.pop("policy", None)
     data.pop("updated_at", None)
+    for key in _OPTIONAL_SECTIONS:  # sections added later: absent ones must not change older records' hashes
+        if data.get(key, 0) is None:
+            data.pop(key)
     return sha256_bytes(json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8"))

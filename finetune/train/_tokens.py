@@ -19,7 +19,7 @@ from audit.core.io import atomic_write_text, sha256_bytes
 from audit.core.spans import SpanDoc, read_span_docs, tag_set, tags_to_spans, word_tags
 from audit.core.token_io import encode_words, predict_word_tags
 from audit.record import DataFingerprint, EntitySection
-from audit.record.entity_metrics import entity_metrics
+from audit.record.entity_metrics import entity_metrics, entity_section
 
 from ._loop import FitResult, fit_loop
 from ._model import load_base_model, resolve_base_model
@@ -114,11 +114,8 @@ def score_docs(fit: TokenFit, docs: list[SpanDoc], *, max_length: int, batch_siz
                              autocast=autocast)
     gold = [word_tags(d) for d in docs]
     types = sorted({lab.partition("-")[2] for lab in fit.labels if lab != "O"})
-    kwargs = dict(n_boot=ner.n_boot, ci_level=ner.ci_level, seed=ner.seed, types=types)
-    section = EntitySection(split=split, n_docs=len(docs), n_boot=ner.n_boot, ci_level=ner.ci_level, seed=ner.seed,
-                            strict=entity_metrics(gold, pred, "strict", **kwargs),
-                            partial=entity_metrics(gold, pred, "partial", **kwargs),
-                            truncated_words=encoded.truncated_words, predictions_artifact=ENTITY_PREDICTIONS_FILE)
+    section = entity_section(gold, pred, types, split=split, n_boot=ner.n_boot, ci_level=ner.ci_level, seed=ner.seed,
+                             truncated_words=encoded.truncated_words, predictions_artifact=ENTITY_PREDICTIONS_FILE)
     rows = [{"row_id": d.row_id, "gold": [[s.start, s.end, s.label] for s in d.spans],
              "predicted": [[s.start, s.end, s.label] for s in tags_to_spans(tags, d.words)]}
             for d, tags in zip(docs, pred)]
