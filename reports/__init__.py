@@ -1,6 +1,7 @@
 """govaudit reports: the run record as a self-contained HTML compliance report, Markdown or JSON; run comparisons;
 optional PDF export through headless Chromium."""
 from ._browser import export_pdf, find_chromium
+from ._entities import Table, entity_tables
 from .render import (
                      Format,
                      build_comparison,
@@ -13,4 +14,4 @@ from .render import (
 )
 
 __all__ = ["Format", "render_report", "render_html", "render_markdown", "render_json", "render_comparison",
-           "build_report", "build_comparison", "export_pdf", "find_chromium"]
+           "build_report", "build_comparison", "export_pdf", "find_chromium", "entity_tables", "Table"]

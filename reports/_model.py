@@ -11,6 +11,7 @@ from typing import Any
 from audit.record import GroupingResult, RunRecord, utc_now
 
 from ._charts import Bar
+from ._entities import entity_tables
 from ._format import est, num, pct, value_of
 from ._regmap import NOT_ESTABLISHED, REGULATORY_MAP, SECTION_TITLES
 
@@ -293,6 +294,7 @@ def build_report(record: RunRecord, record_sha256: str | None = None, *, signoff
         "signoffs": normalise_signoffs(signoffs, sha, evidence),
         "ledger_problems": list(ledger_problems or []),
         "regulatory_map": _regulatory_rows(record, run),
+        "entity_tables": [dataclasses.asdict(t) for t in entity_tables(record)],
         "not_established": list(NOT_ESTABLISHED),
         "reproduce": {"command": shlex.join(record.command) if record.command else None,
                       "report": f"govaudit report {shlex.quote(record.run_id)} --runs-root {shlex.quote(runs_root)}",

@@ -40,12 +40,12 @@ from ._probes import (
     SwapExample,
     TermEffect,
 )
-from ._scrub import ResidualCheck, ScrubSection, ScrubTable
+from ._scrub import PiiEntityScore, PiiEvaluation, ResidualCheck, ScrubSection, ScrubTable
 from ._train import CurvePoint, TrainingWaiver, TrainSection
 
 __all__ = [
     "SCHEMA_VERSION", "RunRecord", "ToolInfo", "Estimate", "DataFingerprint", "ClassMetrics", "ClassificationMetrics",
-    "Notice", "ScrubSection", "ScrubTable", "ResidualCheck", "TrainSection", "TrainingWaiver", "CurvePoint", "FairnessSection",
+    "Notice", "ScrubSection", "ScrubTable", "ResidualCheck", "PiiEntityScore", "PiiEvaluation", "TrainSection", "TrainingWaiver", "CurvePoint", "FairnessSection",
     "GroupingResult", "GroupResult", "MitigationResult", "CounterfactualSection", "FamilyResult", "SwapExample",
     "TermEffect", "EntityScore", "EntityMetrics", "EntitySection", "NameGroupRecall", "NameFamilyParity",
     "EntityParitySection",
@@ -118,6 +118,8 @@ class RunRecord(Record):
     entities: EntitySection | None = Field(None, description="task: token_classification: test-split entity metrics.")
     entity_parity: EntityParitySection | None = Field(None, description="task: token_classification: name-swap "
                                                                         "entity-recall parity.")
+    pii_evaluation: PiiEvaluation | None = Field(None, description="`govaudit scrub --evaluate`: scrubber recall "
+                                                                   "and precision on a labelled sample.")
     policy: PolicySection | None = None
     notices: list[Notice] = Field(default_factory=list)
 

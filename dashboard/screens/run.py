@@ -36,6 +36,7 @@ def render() -> None:
             _scrub(record)
         with tabs[4], section("training"):
             _train(record)
+            _entity_tables(record)
         with tabs[5], section("lineage"):
             _lineage(record, loaded)
         with tabs[6], section("downloads"):
@@ -270,6 +271,16 @@ def _train(record: RunRecord) -> None:
         st.altair_chart(curve_chart(pd.DataFrame([c.model_dump() for c in train.curves])), width="stretch")
     st.json({"hyperparameters": train.hyperparameters, "seed": train.seed, "split_sizes": train.split_sizes,
              "hardware": train.hardware}, expanded=False)
+
+
+def _entity_tables(record: RunRecord) -> None:
+    """Token-classifier metrics, entity-recall parity and the PII-recall certificate (the report's tables)."""
+    from reports import entity_tables
+
+    for table in entity_tables(record):
+        st.subheader(table.title)
+        st.dataframe(pd.DataFrame(list(table.rows), columns=list(table.headers)), hide_index=True)
+        st.caption(md(table.caption))
 
 
 def _lineage(record: RunRecord, loaded: LoadedRun) -> None:
