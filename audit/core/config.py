@@ -90,8 +90,11 @@ class ScrubConfig(_Strict):
     entities: list[str] = Field(
         default_factory=lambda: [
             "PERSON", "LOCATION", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE",
-            "US_SSN", "IP_ADDRESS", "URL", "US_BANK_NUMBER",
-        ]
+            "US_SSN", "IP_ADDRESS", "URL", "US_BANK_NUMBER", "US_DRIVER_LICENSE", "STREET_ADDRESS", "ZIP_CODE", "AGE",
+            "DATE_OF_BIRTH",
+        ],
+        description="Entity types scrubbed. STREET_ADDRESS, ZIP_CODE, AGE and DATE_OF_BIRTH come from govaudit's shipped recognizers "
+                    "(skipped when builtin_recognizers is false).",
     )
     operator: Literal["placeholder", "pseudonym", "mask", "redact"] = "placeholder"
     mask_char: str = Field("*", min_length=1, max_length=1, description="operator=mask: the masking character.")

@@ -5,7 +5,7 @@ Per labelled value (a span of the labelled file; its type mapped to a scrubber t
 - type recall: detections of the mapped type cover >= 50% of its characters;
 - values gone: the value's text no longer occurs in the scrubbed text (all passes; what the targets count).
 Per detection: precision = labelled values whose type maps to the detection's type cover >= 50% of its characters
-(labelled types mapping to the same scrubber type, e.g. GPE and STREET_ADDRESS -> LOCATION, share that precision). Micro = over all labelled values / all detections. CIs: percentile bootstrap over documents. Only counts are
+(labelled types mapping to the same scrubber type share that precision). Micro = over all labelled values / all detections. CIs: percentile bootstrap over documents. Only counts are
 recorded, never a value.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ from ._batch import Scrubber
 __all__ = ["DEFAULT_ENTITY_MAP", "read_labelled", "evaluate_scrubber", "coverage", "parse_entity_map",
            "run_pii_evaluation"]
 
-DEFAULT_ENTITY_MAP = {"GPE": "LOCATION", "STREET_ADDRESS": "LOCATION", "DOMAIN_NAME": "URL", "ADDRESS": "LOCATION"}
+DEFAULT_ENTITY_MAP = {"GPE": "LOCATION", "DOMAIN_NAME": "URL", "ADDRESS": "STREET_ADDRESS", "DATE_TIME": "DATE_OF_BIRTH"}
 _FOUND, _TYPE_FOUND, _GONE, _GOLD, _TP_DET, _DET = range(6)
 
 
