@@ -12,9 +12,9 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,6 @@ from audit.core.config import TrainConfig
 from audit.core.console import is_quiet
 from audit.core.errors import BadInputError
 from audit.core.model_io import has_native_bf16
-from audit.record import ClassificationMetrics
 from audit.record.metrics import classification_metrics
 
 from ._checkpoints import LoopState, check_compatible, load_checkpoint, save_checkpoint

@@ -12,7 +12,7 @@ from audit.core.console import info
 from audit.core.errors import BadInputError
 from audit.core.spans import Span, SpanDoc, words_of
 from audit.core.token_io import LoadedTokenClassifier, encode_words, predict_word_tags
-from audit.record import Estimate, EntityParitySection, NameFamilyParity, NameGroupRecall
+from audit.record import EntityParitySection, Estimate, NameFamilyParity, NameGroupRecall
 
 __all__ = ["entity_parity_section", "swap_name"]
 

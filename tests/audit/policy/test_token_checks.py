@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import entity_builders
 import pytest
 
 from audit.policy import LoadedPolicy, evaluate_policy, load_policy, policy_from_text
-import entity_builders
-
 from audit.record import RunRecord
 from audit.record.signoff import signoff_subject_sha256
 
