@@ -94,6 +94,10 @@ def report_markdown(r: dict[str, Any], rec: RunRecord) -> str:
         else:
             lines += [f"Example texts withheld: {md(r['texts_withheld_reason'])}.", ""]
 
+    for table in r["entity_tables"]:
+        lines += [f"### {table['title']}", "", md(table["caption"]), ""]
+        lines += _table(table["headers"], table["rows"])
+
     lines += ["### Attributions", ""]
     if rec.attribution is None:
         lines += _not_run("attributions")

@@ -21,6 +21,7 @@ from audit.record.status import (
 )
 
 from ._charts import Bar
+from ._entities import entity_tables
 from ._format import est, num, pct, value_of
 from ._regmap import LL144_PROVISION, NOT_ESTABLISHED, REGULATORY_MAP, SECTION_TITLES, ll144_categories
 
@@ -389,6 +390,7 @@ def build_report(record: RunRecord, record_sha256: str | None = None, *, signoff
         "signoffs": signed,
         "ledger_problems": problems,
         "regulatory_map": _regulatory_rows(record, run),
+        "entity_tables": [dataclasses.asdict(t) for t in entity_tables(record)],
         "not_established": list(NOT_ESTABLISHED),
         "reproduce": {"command": shlex.join(record.command) if record.command else None,
                       "report": f"govaudit report {shlex.quote(record.run_id)} --runs-root {shlex.quote(runs_root)}",

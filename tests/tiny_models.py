@@ -65,3 +65,20 @@ def train_tiny_model(directory: Path, labels: list[str], texts: list[str], targe
     model.eval()
     model.save_pretrained(directory, safe_serialization=True)
     return directory
+
+
+def make_tiny_token_model(directory: Path, texts: list[str], *, hidden: int = 32, layers: int = 2,
+                          seed: int = 0) -> Path:
+    """An untrained tiny BertForTokenClassification base (safetensors) with a word-level tokenizer that really
+    loads its vocabulary (transformers 5: `BertTokenizer(vocab=dict)`)."""
+    import torch
+    from transformers import BertConfig, BertForTokenClassification, BertTokenizer
+
+    torch.manual_seed(seed)
+    vocab = build_vocab(texts)
+    directory.mkdir(parents=True, exist_ok=True)
+    BertTokenizer(vocab={w: i for i, w in enumerate(vocab)}, do_lower_case=True).save_pretrained(directory)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=2,
+                        intermediate_size=hidden * 2, max_position_embeddings=256, num_labels=2)
+    BertForTokenClassification(config).save_pretrained(directory, safe_serialization=True)
+    return directory

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from audit.record.store import begin_run
+from audit.core.config import ProjectConfig
+from audit.record.store import RunStore, begin_run
 
 from ._options import (
     ConfigOpt,
@@ -71,6 +72,9 @@ def register(app: typer.Typer) -> None:
             if run is None and model is None:
                 raise BadInputError("nothing to audit", fix="pass --run RUN (a trained run), --model DIR --data PATH, "
                                                             "or --predictions FILE")
+            if project.task == "token_classification":
+                _token_audit(project, store, run, model, data, device, batch_size)
+                return
             check_mitigation(project, mitigate, constraint, mitigate_by)
             existing = store.load(run) if run is not None else None
             prepared = prepare_audit(project, store, existing, model_dir=model, data_path=data, device=device)
@@ -93,3 +97,25 @@ def register(app: typer.Typer) -> None:
             lines.append(f"  {grouping.name} [{grouping.outcome}]: lowest impact ratio {shown}; "
                          f"four-fifths failures: {', '.join(grouping.four_fifths_failures) or 'none'}")
         output(payload, "\n".join(lines))
+
+
+def _token_audit(project: ProjectConfig, store: RunStore, run: str | None, model: Path | None, data: Path | None,
+                 device: str | None, batch_size: int) -> None:
+    """`govaudit audit` for task: token_classification: entity metrics and entity-recall parity."""
+    from audit.token_stage import prepare_token_audit, run_token_audit
+
+    existing = store.load(run) if run is not None else None
+    classifier, docs, source = prepare_token_audit(project, store, existing, model_dir=model, data_path=data,
+                                                   device=device)
+    record = begin_run(store, project, run, "audit")
+    record = run_token_audit(project, store, record, classifier, docs, source, batch_size=batch_size)
+    entities, parity = record.entities, record.entity_parity
+    payload = {"run_id": record.run_id, "status": record.status, "n_docs": entities.n_docs,
+               "strict_micro_f1": entities.strict.micro.f1.value, "partial_micro_f1": entities.partial.micro.f1.value,
+               "entity_parity": {f.family: f.recall_ratio.value for f in parity.families} if parity else None}
+    lines = [f"{record.run_id}: strict micro entity F1 {entities.strict.micro.f1.value} on {entities.n_docs} documents"]
+    for family in parity.families if parity else []:
+        shown = f"{family.recall_ratio.value:.3f}" if family.recall_ratio.value is not None else "n/a"
+        lines.append(f"  {family.family}: lowest/highest name recall {shown} ({family.lowest_group} vs "
+                     f"{family.highest_group})")
+    output(payload, "\n".join(lines))

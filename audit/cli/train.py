@@ -7,7 +7,8 @@ import typer
 
 from audit.core.console import info
 from audit.core.errors import BadInputError
-from audit.record.store import begin_run, finish_stage
+from audit.record import RunRecord, TrainSection
+from audit.record.store import RunStore, begin_run, finish_stage
 
 from ._options import ConfigOpt, DbUrlOpt, RunOpt, RunsRootOpt, SetOpt, open_project, output
 
@@ -52,6 +53,9 @@ def register(app: typer.Typer) -> None:
             store.save(record)
             raise
         digest = finish_stage(store, record, "train")
+        if section.task == "token_classification":
+            _token_output(record, store, section, digest)
+            return
         result = summary(section)
         val, test = result["validation"], result["test"]
         output({"run_id": record.run_id, "model": str(store.artifact(record.run_id, section.model_artifact)),
@@ -59,3 +63,17 @@ def register(app: typer.Typer) -> None:
                f"run {record.run_id}: trained {section.base_model} for {section.steps} steps "
                f"({section.samples_per_s:.1f} samples/s); validation macro-F1 {val['macro_f1'] if val else '-'}, "
                f"test macro-F1 {test['macro_f1']} (n={test['n']}); model in {store.artifact(record.run_id, section.model_artifact)}")
+
+
+def _token_output(record: RunRecord, store: RunStore, section: TrainSection, digest: str) -> None:
+    """The train command's output for task: token_classification (strict / partial micro entity scores)."""
+    entities = record.entities
+    scores = {scheme: getattr(entities, scheme).micro.model_dump() for scheme in ("strict", "partial")}
+    strict_f1 = scores["strict"]["f1"]["value"]
+    shown = f"{strict_f1:.4f}" if strict_f1 is not None else "n/a"
+    model_dir = store.artifact(record.run_id, section.model_artifact)
+    output({"run_id": record.run_id, "task": section.task, "model": str(model_dir), "record_sha256": digest,
+            "labels": section.labels, "steps": section.steps, "samples_per_s": section.samples_per_s,
+            "entities": scores, "n_docs": entities.n_docs, "waiver": section.waiver is not None},
+           f"run {record.run_id}: trained a token classifier for {section.steps} steps; {entities.split} strict "
+           f"micro entity F1 {shown} (n={entities.n_docs} documents); model in {model_dir}")

@@ -28,6 +28,7 @@ __all__ = [
     "RunsConfig",
     "EngineConfig",
     "MonitorConfig",
+    "TokenAuditConfig",
     "ProjectConfig",
     "load_config",
     "config_from_mapping",
@@ -54,7 +55,8 @@ class _Strict(BaseModel):
 
 class DataSource(_Strict):
     path: Path
-    format: Literal["auto", "csv", "jsonl", "parquet"] = "auto"
+    format: Literal["auto", "csv", "jsonl", "parquet", "conll"] = Field(
+        "auto", description="'conll' (token ... tag per line) only with task: token_classification.")
 
 
 class DataConfig(_Strict):
@@ -93,8 +95,11 @@ class ScrubConfig(_Strict):
     entities: list[str] = Field(
         default_factory=lambda: [
             "PERSON", "LOCATION", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE",
-            "US_SSN", "IP_ADDRESS", "URL", "US_BANK_NUMBER",
-        ]
+            "US_SSN", "IP_ADDRESS", "URL", "US_BANK_NUMBER", "US_DRIVER_LICENSE", "STREET_ADDRESS", "ZIP_CODE", "AGE",
+            "DATE_OF_BIRTH",
+        ],
+        description="Entity types scrubbed. STREET_ADDRESS, ZIP_CODE, AGE and DATE_OF_BIRTH come from govaudit's shipped recognizers "
+                    "(skipped when builtin_recognizers is false).",
     )
     operator: Literal["placeholder", "pseudonym", "mask", "redact"] = "placeholder"
     mask_char: str = Field("*", min_length=1, max_length=1, description="operator=mask: the masking character.")
@@ -272,6 +277,19 @@ class AttributionConfig(_Strict):
     seed: int = 13
 
 
+class TokenAuditConfig(_Strict):
+    """task: token_classification: entity metrics and the entity-recall parity probe (docs/ner.md)."""
+
+    n_boot: int = Field(200, ge=0, description="Bootstrap resamples of documents for the entity-metric CIs.")
+    ci_level: float = Field(0.95, gt=0.5, lt=1)
+    person_label: str = Field("PER", description="Entity type whose spans get name swaps (PER, PERSON, ...).")
+    name_groups: list[str] = Field(default_factory=list, description="Name groups (from audit/data/terms/names.yaml) "
+                                                                     "compared; default all.")
+    names_per_group: int = Field(20, ge=1, description="Names drawn per group, each swapped into every sampled span.")
+    max_examples: int = Field(200, ge=1, description="Documents with a person span used for the parity probe.")
+    seed: int = 13
+
+
 class RunsConfig(_Strict):
     root: Path = Path("runs")
     database_url: str | None = Field(None, description="SQLAlchemy URL of the run index; default sqlite in the root.")
@@ -307,6 +325,9 @@ class MonitorConfig(_Strict):
 
 class ProjectConfig(_Strict):
     version: Literal[1] = CONFIG_VERSION
+    task: Literal["sequence_classification", "token_classification"] = Field(
+        "sequence_classification", description="token_classification: span-annotated data (data.label_column = the "
+                                               "spans field, or CoNLL files), a token classifier, entity metrics.")
     name: str = "govaudit-project"
     description: str = ""
     owner: str = ""
@@ -320,10 +341,18 @@ class ProjectConfig(_Strict):
     predictions: PredictionsConfig = Field(default_factory=PredictionsConfig)
     counterfactual: CounterfactualConfig = Field(default_factory=CounterfactualConfig)
     attribution: AttributionConfig = Field(default_factory=AttributionConfig)
+    ner: TokenAuditConfig = Field(default_factory=TokenAuditConfig)
     policy: Path | None = Field(None, description="Policy file; the shipped default policy if absent.")
     runs: RunsConfig = Field(default_factory=RunsConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
+
+    @model_validator(mode="after")
+    def _conll_only_for_tokens(self) -> "ProjectConfig":
+        sources = [s for s in (self.data.train, self.data.eval) if s is not None]
+        if self.task != "token_classification" and any(s.format == "conll" for s in sources):
+            raise ValueError("format: conll needs task: token_classification")
+        return self
 
     def resolve_paths(self, base: Path) -> "ProjectConfig":
         """Return a copy whose relative paths are anchored at `base` (the config file's folder)."""

@@ -20,6 +20,9 @@ from ._model import (
     ImpactRatioCheck,
     MacroF1Check,
     MisroutingCheck,
+    EntityF1Check,
+    EntityParityCheck,
+    PiiRecallCheck,
     Policy,
     RelianceCheck,
     ResidualPiiCheck,
@@ -283,6 +286,74 @@ def macro_f1(record: RunRecord, cfg: MacroF1Check, ctx: Context) -> list[Finding
                     threshold=cfg.min, basis="point estimate")]
 
 
+def _at_least(est: Estimate, limit: float, use_ci: bool, what: str, *, key: str | None = None,
+              after: str = "") -> Finding:
+    """A finding for 'value >= limit' on an estimate (its CI lower bound when asked), with the evidence text."""
+    value, basis = _compared(est, use_ci, lower=True)
+    ok = value >= limit
+    return Finding(ok, f"{what} ({_ci_text(est)}; {basis} {value:.3f} {'>=' if ok else '<'} {limit:.2f}){after}",
+                   key=key, measured=round(value, 6), threshold=limit, basis=basis, ci_low=est.ci_low,
+                   ci_high=est.ci_high)
+
+
+def entity_f1(record: RunRecord, cfg: EntityF1Check, ctx: Context) -> list[Finding]:
+    section = record.entities
+    if section is None:
+        return [Finding(None, "record has no entity metrics (task: token_classification, `govaudit train` / `audit`)")]
+    metrics = getattr(section, cfg.scheme)
+    subjects = [("micro", metrics.micro)] + [(e, metrics.per_entity.get(e)) for e in cfg.entities]
+    findings, use_ci = [], _use_ci(cfg, ctx)
+    for name, score in subjects:
+        if score is None or score.f1.value is None:
+            why = "type not in the evaluation" if score is None else (score.f1.note or "undefined")
+            findings.append(Finding(None, f"{name}: {cfg.scheme} entity F1 undefined ({why})", key=name))
+            continue
+        findings.append(_at_least(score.f1, cfg.min, use_ci, f"{name}: {cfg.scheme} entity F1 {score.f1.value:.3f} "
+                                  f"over {score.support} entities", key=name, after=f" on {section.split}"))
+    return findings
+
+
+def entity_recall_parity(record: RunRecord, cfg: EntityParityCheck, ctx: Context) -> list[Finding]:
+    section = record.entity_parity
+    if section is None:
+        return [Finding(None, "record has no entity-recall parity section (token classifier audit not run)")]
+    families = [f for f in section.families if not cfg.families or f.family in cfg.families]
+    if not families:
+        return [Finding(None, "entity-recall parity has no name family to judge")]
+    findings, use_ci = [], _use_ci(cfg, ctx)
+    for family in families:
+        est = family.recall_ratio
+        if est.value is None:
+            findings.append(Finding(None, f"{family.family}: recall ratio undefined ({est.note})", key=family.family))
+            continue
+        finding = _at_least(est, cfg.min_ratio, use_ci, f"{family.family}: {section.entity} recall of "
+                            f"{family.lowest_group} names / {family.highest_group} names {est.value:.3f}",
+                            key=family.family, after=f" over {section.n_docs} documents")
+        finding.subject = f"{family.family}={family.lowest_group}"
+        findings.append(finding)
+    return findings
+
+
+def pii_recall(record: RunRecord, cfg: PiiRecallCheck, ctx: Context) -> list[Finding]:
+    section = record.pii_evaluation
+    if section is None:
+        return [Finding(None, "record has no PII-recall evaluation (run `govaudit scrub --evaluate LABELLED.jsonl`)")]
+    names = cfg.entities or sorted(section.per_entity)
+    findings, use_ci = [], _use_ci(cfg, ctx)
+    for name in names:
+        score = section.per_entity.get(name)
+        if score is None or score.recall.value is None:
+            findings.append(Finding(None, f"{name}: not in the labelled sample", key=name))
+        elif score.support < cfg.min_support:
+            findings.append(Finding(None, f"{name}: {score.support} labelled values, fewer than min_support "
+                                          f"{cfg.min_support}", key=name))
+        else:
+            findings.append(_at_least(score.recall, cfg.min, use_ci, f"{name}: scrubber recall {score.recall.value:.3f} "
+                                      f"over {score.support} labelled values", key=name,
+                                      after=f" ({section.n_docs} documents, mode {section.mode})"))
+    return findings
+
+
 def residual_pii(record: RunRecord, cfg: ResidualPiiCheck, ctx: Context) -> list[Finding]:
     if record.scrub is None:
         return [Finding(None, "record has no scrub section (training data was not scrubbed by govaudit)")]
@@ -334,6 +405,9 @@ CHECKS: dict[str, CheckFn] = {
     "counterfactual_flip_rate": counterfactual_flip_rate,
     "sensitive_token_reliance": sensitive_token_reliance,
     "macro_f1": macro_f1,
+    "entity_f1": entity_f1,
+    "entity_recall_parity": entity_recall_parity,
+    "pii_recall": pii_recall,
     "residual_pii": residual_pii,
     "no_training_waiver": no_training_waiver,
     "reviewer_signoff": reviewer_signoff,
@@ -350,6 +424,9 @@ TITLES = {
     "counterfactual_flip_rate": "Counterfactual identity-swap flip rate",
     "sensitive_token_reliance": "Reliance on sensitive tokens (attribution share)",
     "macro_f1": "Macro-F1 on held-out data",
+    "entity_f1": "Entity F1 of the token classifier on held-out data",
+    "entity_recall_parity": "Entity recall parity across name groups",
+    "pii_recall": "PII recall of the scrubber on a labelled sample",
     "residual_pii": "No residual PII after scrubbing",
     "no_training_waiver": "No training on unscrubbed data (waiver)",
     "reviewer_signoff": "Reviewer sign-off",

@@ -15,7 +15,7 @@ from audit.core.io import sha256_bytes
 
 __all__ = ["Severity", "OnMissing", "UseCase", "USE_CASES", "CheckConfig", "ImpactRatioCheck", "DisparityCheck",
            "DisparityTestCheck", "MisroutingCheck", "FlipRateCheck",
-           "RelianceCheck", "MacroF1Check", "ResidualPiiCheck", "TrainingWaiverCheck", "SignoffCheck", "Checks",
+           "RelianceCheck", "MacroF1Check", "EntityF1Check", "EntityParityCheck", "PiiRecallCheck", "ResidualPiiCheck", "TrainingWaiverCheck", "SignoffCheck", "Checks",
            "Waiver", "Policy", "LoadedPolicy", "BUILTIN_POLICIES", "load_policy", "policy_from_text",
            "policy_json_schema"]
 
@@ -23,7 +23,7 @@ Severity = Literal["block", "warn"]
 OnMissing = Literal["fail", "warn", "ignore"]
 UseCase = Literal["general", "employment", "lending", "moderation", "routing"]
 USE_CASES: tuple[str, ...] = ("general", "employment", "lending", "moderation", "routing")
-BUILTIN_POLICIES = ("default", "strict", "lenient", "employment", "lending", "moderation", "routing")
+BUILTIN_POLICIES = ("default", "strict", "lenient", "employment", "lending", "moderation", "routing", "ner")
 
 
 class _Strict(BaseModel):
@@ -88,6 +88,25 @@ class MacroF1Check(CheckConfig):
     min: float = Field(0.6, ge=0, le=1, description="Minimum macro-F1 on held-out data.")
 
 
+class EntityF1Check(_CiChoice):
+    min: float = Field(0.8, ge=0, le=1, description="Minimum entity F1 of a token classifier on held-out documents.")
+    scheme: Literal["strict", "partial"] = Field("strict", description="Entity matching (docs/ner.md).")
+    entities: list[str] = Field(default_factory=list, description="Also judge these entity types one by one; empty: "
+                                                                  "the micro F1 only.")
+
+
+class EntityParityCheck(_CiChoice):
+    min_ratio: float = Field(0.8, gt=0, le=1, description="Minimum lowest / highest group recall of swapped names.")
+    families: list[str] = Field(default_factory=list, description="Only these name families; empty: all.")
+
+
+class PiiRecallCheck(_CiChoice):
+    min: float = Field(0.95, ge=0, le=1, description="Minimum recall of the scrubber per labelled entity type.")
+    entities: list[str] = Field(default_factory=list, description="Labelled types judged; empty: every type in the "
+                                                                  "evaluation.")
+    min_support: int = Field(10, ge=1, description="Types with fewer labelled values get no verdict.")
+
+
 class ResidualPiiCheck(CheckConfig):
     max_found: int = Field(0, ge=0, description="Most PII entities allowed in the scrubbed output's residual scan.")
 
@@ -118,6 +137,9 @@ class Checks(_Strict):
     counterfactual_flip_rate: FlipRateCheck | None = None
     sensitive_token_reliance: RelianceCheck | None = None
     macro_f1: MacroF1Check | None = None
+    entity_f1: EntityF1Check | None = None
+    entity_recall_parity: EntityParityCheck | None = None
+    pii_recall: PiiRecallCheck | None = None
     residual_pii: ResidualPiiCheck | None = None
     no_training_waiver: TrainingWaiverCheck | None = None
     reviewer_signoff: SignoffCheck | None = None

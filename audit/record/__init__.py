@@ -31,6 +31,7 @@ from ._common import (
     SignoffAnchor,
 )
 from ._fairness import DisparityTest, FairnessSection, GroupingResult, GroupResult, GroupTest, MitigationResult
+from ._entities import EntityMetrics, EntityParitySection, EntityScore, EntitySection, NameFamilyParity, NameGroupRecall
 from ._fingerprint import fingerprint
 from ._monitoring import GroupPoint, LogFingerprint, MonitorAlert, MonitoringSection, MonitorWindow, WindowCheck
 from ._policy import CheckResult, LedgerState, PolicySection
@@ -45,7 +46,7 @@ from ._probes import (
     SwapExample,
     TermEffect,
 )
-from ._scrub import ResidualCheck, ScrubSection, ScrubTable
+from ._scrub import PiiEntityScore, PiiEvaluation, ResidualCheck, ScrubSection, ScrubTable
 from ._train import CurvePoint, TrainingWaiver, TrainSection
 
 __all__ = [
@@ -56,7 +57,8 @@ __all__ = [
     "MonitorWindow", "new_run_id", "Notice", "PolicySection", "record_from_json", "ResidualCheck", "ScrubSection",
     "ScrubTable", "SwapExample", "TermEffect", "tool_info", "TrainingWaiver", "TrainSection", "utc_now",
     "validate_run_id", "WindowCheck", "Artifact", "SignoffAnchor", "DOWNSTREAM", "texts_withheld", "LedgerState",
-    "AxisResult", "Coverage",
+    "AxisResult", "Coverage", "PiiEntityScore", "PiiEvaluation", "EntityScore", "EntityMetrics", "EntitySection",
+    "NameGroupRecall", "NameFamilyParity", "EntityParitySection",
 ]
 
 SCHEMA_VERSION = 1
@@ -121,6 +123,11 @@ class RunRecord(Record):
     fairness: FairnessSection | None = None
     counterfactual: CounterfactualSection | None = None
     attribution: AttributionSection | None = None
+    entities: EntitySection | None = Field(None, description="task: token_classification: test-split entity metrics.")
+    entity_parity: EntityParitySection | None = Field(None, description="task: token_classification: name-swap "
+                                                                        "entity-recall parity.")
+    pii_evaluation: PiiEvaluation | None = Field(None, description="`govaudit scrub --evaluate`: scrubber recall "
+                                                                   "and precision on a labelled sample.")
     policy: PolicySection | None = None
     monitoring: MonitoringSection | None = None
     notices: list[Notice] = Field(default_factory=list)

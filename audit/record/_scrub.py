@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ._common import DataFingerprint, Execution, Record
+from ._common import DataFingerprint, Estimate, Execution, Record
 
-__all__ = ["ResidualCheck", "ScrubTable", "ScrubSection"]
+__all__ = ["ResidualCheck", "ScrubTable", "ScrubSection", "PiiEntityScore", "PiiEvaluation"]
 
 
 class ResidualCheck(Record):
@@ -53,3 +53,27 @@ class ScrubSection(ScrubTable):
     allow_list_size: int = 0
     custom_recognizers: list[str] = Field(default_factory=list)
     tables: dict[str, ScrubTable] = Field(default_factory=dict, description="role (train, eval) -> table.")
+
+
+class PiiEntityScore(Record):
+    support: int = Field(description="Labelled values of this type.")
+    detected: int = Field(description="Spans the scrubber reported as this type (after the entity mapping).")
+    recall: Estimate = Field(description="Labelled values overlapped by a detection of any PII type (docs/scrub.md).")
+    type_recall: Estimate = Field(description="Labelled values overlapped by a detection of the same type.")
+    values_gone: Estimate = Field(description="Labelled values no longer present verbatim in the scrubbed text.")
+    precision: Estimate = Field(description="Detections of this type that overlap a labelled value of the same type.")
+
+
+class PiiEvaluation(Record):
+    """`govaudit scrub --evaluate LABELLED`: the scrubber scored on a labelled sample (the PII-recall certificate)."""
+
+    data: DataFingerprint
+    n_docs: int
+    mode: str
+    entity_map: dict[str, str] = Field(default_factory=dict, description="Labelled type -> scrubber type compared.")
+    per_entity: dict[str, PiiEntityScore] = Field(default_factory=dict)
+    micro: PiiEntityScore
+    n_boot: int = 0
+    ci_level: float = 0.95
+    seed: int = 13
+    wall_time_s: float = 0.0

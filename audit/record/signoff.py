@@ -429,6 +429,9 @@ def _unavailable(err: SQLAlchemyError, store: RunStore) -> BadInputError:
     return BadInputError(f"sign-off ledger unavailable: {first}", where=store._safe_url(), fix=hint)
 
 
+_OPTIONAL_SECTIONS = ("entities", "entity_parity", "pii_evaluation", "monitoring")
+
+
 def signoff_subject_sha256(record: RunRecord) -> str:
     """SHA-256 of the record without its `policy` section and `updated_at`: the evidence a reviewer approves.
 
@@ -440,4 +443,7 @@ def signoff_subject_sha256(record: RunRecord) -> str:
         data.pop(key, None)
     if not data.get("artifacts"):  # records written before artifacts were listed keep their hash
         data.pop("artifacts", None)
+    for key in _OPTIONAL_SECTIONS:  # sections added later: absent ones must not change older records' hashes
+        if data.get(key, 0) is None:
+            data.pop(key)
     return sha256_bytes(json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8"))

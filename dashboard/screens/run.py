@@ -56,6 +56,7 @@ def render() -> None:
             _scrub(record)
         with tabs[5], section("training"):
             _train(record)
+            _entity_tables(record)
         with tabs[6], section("lineage"):
             _lineage(record, loaded)
         with tabs[7], section("downloads"):
@@ -394,6 +395,16 @@ def lineage_rows(record: RunRecord) -> list[dict[str, object]]:
         merged[key] = {"role": f.role, "path": f.path, "rows": f.rows, "file sha256": short(f.file_sha256),
                        "table sha256": short(f.table_sha256)}
     return list(merged.values())
+
+
+def _entity_tables(record: RunRecord) -> None:
+    """Token-classifier metrics, entity-recall parity and the PII-recall certificate (the report's tables)."""
+    from reports import entity_tables
+
+    for table in entity_tables(record):
+        st.subheader(table.title)
+        st.dataframe(pd.DataFrame(list(table.rows), columns=list(table.headers)), hide_index=True)
+        st.caption(md(table.caption))
 
 
 def _lineage(record: RunRecord, loaded: LoadedRun) -> None:

@@ -3,6 +3,8 @@
 - `Scrubber(config)`: the configured analyzer + anonymizer (batched, de-duplicated, optional worker processes).
 - `scrub_texts(texts, config)`: in-memory scrubbing (e.g. to show only scrubbed text in a report).
 - `run_scrub_stage(project, store, ...)`: the `govaudit scrub` stage (streams tables to `scrubbed/<role>.parquet`).
+- `run_pii_evaluation(project, store, path)` / `evaluate_scrubber`: `govaudit scrub --evaluate`, the scrubber's
+  per-entity recall and precision on labelled documents (`record.pii_evaluation`).
 - `scrubbed_table_path` / `load_scrubbed_table`: what training uses to read the scrubbed data and check that it is
   the table the record describes (table SHA-256).
 """
@@ -21,6 +23,7 @@ from audit.record.store import RunStore, scrubbed_table_path
 
 from ._batch import Scrubber, split_windows
 from ._engine import nlp_configuration
+from ._evaluate import DEFAULT_ENTITY_MAP, evaluate_scrubber, parse_entity_map, read_labelled, run_pii_evaluation
 from ._operators import pseudonym
 from ._stage import SCRUBBED_DIR, ResidualCheckFailed, run_scrub_stage
 from ._table import StreamingTableHash
@@ -28,6 +31,7 @@ from ._table import StreamingTableHash
 __all__ = [
     "SCRUBBED_DIR", "Scrubber", "ResidualCheckFailed", "scrub_texts", "run_scrub_stage", "scrubbed_table_path",
     "load_scrubbed_table", "pseudonym", "split_windows", "StreamingTableHash", "nlp_configuration",
+    "DEFAULT_ENTITY_MAP", "evaluate_scrubber", "parse_entity_map", "read_labelled", "run_pii_evaluation",
 ]
 
 

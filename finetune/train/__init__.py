@@ -3,6 +3,8 @@
 `train_run` reads the scrub record of the run and refuses data without one (or whose fingerprint differs) unless a
 waiver reason is given; splits the table (stratified, seeded), fine-tunes the base model with `fit_loop`, and writes
 `model/`, `splits.parquet` and `record.train` into the run. `fit` is the same loop on in-memory texts.
+With `task: token_classification` the data are span-annotated documents, the head a token classifier, and the test
+split's entity metrics go into `record.entities` (with `entity_predictions.jsonl`).
 """
 from __future__ import annotations
 
@@ -31,8 +33,19 @@ from ._data import SPLITS_FILE, check_scrubbed, encode, load_training_data, make
 from ._loop import FAULT_ENV, FitResult, fit_loop, predict
 from ._model import hash_model_files, load_base_model, resolve_base_model, save_model
 from ._processes import fit_in_processes
+from ._tokens import (
+    ENTITY_PREDICTIONS_FILE,
+    TokenFit,
+    docs_fingerprint,
+    fit_tokens,
+    load_span_data,
+    score_docs,
+    split_docs,
+    tag_set,
+    write_entity_predictions,
+)
 
-__all__ = ["train_run", "fit", "FitOutput", "MODEL_DIR", "SPLITS_FILE", "CHECKPOINT_DIR", "FAULT_ENV",
+__all__ = ["train_run", "fit", "fit_tokens", "TokenFit", "ENTITY_PREDICTIONS_FILE", "FitOutput", "MODEL_DIR", "SPLITS_FILE", "CHECKPOINT_DIR", "FAULT_ENV",
            "resolve_base_model", "summary", "encode", "predict"]
 
 MODEL_DIR = "model"
@@ -108,6 +121,12 @@ def train_run(project: ProjectConfig, store: RunStore, record: RunRecord, *, wai
     """Train the run's classifier and fill `record.train` (the caller saves the record, e.g. via finish_stage)."""
     started = time.perf_counter()
     scrubbed_path, waiver = _waiver_or_refuse(store, record, waiver_reason)
+    if project.task == "token_classification":
+        if scrubbed_path is not None:
+            raise BadInputError("span-annotated data cannot be trained from a scrubbed table (replacements move the "
+                                "span offsets)", fix="train with --allow-unscrubbed --reason \"...\" on synthetic or "
+                                                     "consented data; see docs/ner.md")
+        return _train_tokens(project, store, record, waiver, resume=resume, device=device, started=started)
     scrubbed_eval = check_scrubbed(store, record, "eval")[0] if project.data.eval is not None else None
     data = load_training_data(project, scrubbed_path, scrubbed_eval)
     frame, labels = data.table.frame, data.table.labels
@@ -164,6 +183,70 @@ def train_run(project: ProjectConfig, store: RunStore, record: RunRecord, *, wai
         epochs_completed=round(state.step / out.result.steps_per_epoch, 4), stopped_early=state.stopped_early,
         best_step=state.best_step, resumed_from_step=out.result.resumed_from_step,
         validation=out.result.validation, test=test, curves=[CurvePoint(**point) for point in state.curves],
+    )
+    record.train = section
+    return section
+
+
+def _train_tokens(project: ProjectConfig, store: RunStore, record: RunRecord, waiver: TrainingWaiver | None, *,
+                  resume: bool, device: str | None, started: float) -> TrainSection:
+    """train_run for task: token_classification (the caller has checked the scrub lineage / waiver)."""
+    from audit.core.spans import span_format
+
+    docs, eval_docs = load_span_data(project)
+    has_eval = eval_docs is not None
+    split = split_docs(len(docs), project.split, has_eval=has_eval)
+    labels = tag_set(docs + (eval_docs or []))
+    train_docs = [d for d, s in zip(docs, split) if s == "train"]
+    val_docs = [d for d, s in zip(docs, split) if s == "validation"]
+    test_docs = eval_docs if has_eval else [d for d, s in zip(docs, split) if s == "test"]
+    base_path = resolve_base_model(project.model.base)
+    base_hashes = hash_model_files(base_path)
+    fingerprints = [docs_fingerprint(Path(project.data.train.path), docs, "train", span_format(project.data.train))]
+    if has_eval:
+        fingerprints.append(docs_fingerprint(Path(project.data.eval.path), eval_docs, "eval",
+                                             span_format(project.data.eval)))
+    run_dir = store.run_dir(record.run_id)
+    checkpoint_dir = run_dir / CHECKPOINT_DIR
+    if not resume and checkpoint_dir.exists():
+        warn(f"discarding the checkpoint of an earlier training attempt in {checkpoint_dir} (use --resume to continue it)")
+        shutil.rmtree(checkpoint_dir)
+    compat = {"data_sha256": fingerprints[0].table_sha256, "train": project.train.model_dump(mode="json"),
+              "split": project.split.model_dump(mode="json"), "base_model": base_hashes}
+    info(f"run {record.run_id}: training a token classifier on {len(train_docs)} documents (UNSCRUBBED, waiver), "
+         f"validating on {len(val_docs)}, testing on {len(test_docs)}; {len(labels)} tags")
+    out = fit_tokens(str(base_path), train_docs, val_docs, config=project.train, max_length=project.model.max_length,
+                     labels=labels, checkpoint_dir=checkpoint_dir, resume=resume, compat=compat, device=device)
+    device_obj = next(out.model.parameters()).device
+    entities, rows = score_docs(out, test_docs, max_length=project.model.max_length,
+                                batch_size=project.train.eval_batch_size, ner=project.ner, split="eval" if has_eval else "test",
+                                autocast=_autocast(out.result, device_obj))
+    with atomic_dir(run_dir / MODEL_DIR) as tmp:
+        save_model(out.model, out.tokenizer, tmp)
+    write_entity_predictions(run_dir / ENTITY_PREDICTIONS_FILE, rows)
+    write_splits(run_dir / SPLITS_FILE, [*(d.row_id for d in docs), *(d.row_id for d in eval_docs or [])],
+                 [*split, *(["test"] * len(eval_docs or []))], ["train"] * len(docs) + ["eval"] * len(eval_docs or []))
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    known = {fp.file_sha256 for fp in record.inputs}
+    record.inputs.extend(fp for fp in fingerprints if fp.file_sha256 not in known)
+    state = out.result.state
+    record.entities = entities
+    section = TrainSection(
+        base_model=project.model.base if project.model.base == "minilm" else str(base_path),
+        base_model_sha256=base_hashes, model_artifact=MODEL_DIR, splits_artifact=SPLITS_FILE,
+        task="token_classification", labels=labels, data=fingerprints, scrub_run_id=None, waiver=waiver,
+        config_sha256=sha256_bytes(project.model_dump_json().encode("utf-8")),
+        hyperparameters={**project.train.model_dump(mode="json"), "max_length": project.model.max_length,
+                         "split": project.split.model_dump(mode="json"), "total_steps": out.result.total_steps,
+                         "steps_per_epoch": out.result.steps_per_epoch, "selection": "validation strict micro entity F1"},
+        seed=project.train.seed, split_sizes={"train": len(train_docs), "validation": len(val_docs),
+                                              "test": len(test_docs)},
+        hardware=out.result.hardware, libraries={**_versions(), "seqeval": metadata.version("seqeval")},
+        wall_time_s=round(time.perf_counter() - started, 3), samples_per_s=round(out.result.samples_per_s, 3),
+        steps=state.step, epochs_completed=round(state.step / out.result.steps_per_epoch, 4),
+        stopped_early=state.stopped_early, best_step=state.best_step, resumed_from_step=out.result.resumed_from_step,
+        validation=None, test=None,
+        curves=[CurvePoint(**point) for point in state.curves],
     )
     record.train = section
     return section

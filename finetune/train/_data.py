@@ -12,11 +12,12 @@ from audit.core.config import DataConfig, ProjectConfig, SplitConfig
 from audit.core.data import LABEL, ROW_ID, TEXT, ValidatedTable, read_table, table_sha256, validate_table
 from audit.core.errors import BadInputError
 from audit.core.io import atomic_path, sha256_file
+from audit.core.token_io import IGNORE
 from audit.record import RunRecord, fingerprint
 from audit.record.store import RunStore, scrubbed_table_path
 
 __all__ = ["SPLITS_FILE", "SPLIT_NAMES", "TrainingData", "check_scrubbed", "load_training_data", "make_splits",
-           "write_splits", "encode", "length_grouped_batches", "Collator"]
+           "write_splits", "encode", "length_grouped_batches", "Collator", "IGNORE"]
 
 SPLITS_FILE = "splits.parquet"
 SPLIT_NAMES = ("train", "validation", "test")
@@ -154,9 +155,9 @@ def length_grouped_batches(lengths: np.ndarray, batch_size: int, seed: int, epoc
 
 
 class Collator:
-    """Pads a batch of row indices to its own longest sequence (dynamic padding)."""
+    """Pads a batch of row indices to its own longest sequence (dynamic padding); per-token targets pad with -100."""
 
-    def __init__(self, ids: list[list[int]], targets: np.ndarray | None, pad_id: int) -> None:
+    def __init__(self, ids: list[list[int]], targets: np.ndarray | list[list[int]] | None, pad_id: int) -> None:
         self.ids, self.targets, self.pad_id = ids, targets, pad_id
 
     def __call__(self, rows: list[int]) -> dict[str, Any]:
@@ -170,6 +171,11 @@ class Collator:
             input_ids[j, : len(seq)] = seq
             mask[j, : len(seq)] = 1
         batch = {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(mask)}
-        if self.targets is not None:
+        if isinstance(self.targets, list):
+            labels = np.full((len(seqs), width), IGNORE, dtype=np.int64)
+            for j, row in enumerate(rows):
+                labels[j, : len(self.targets[row])] = self.targets[row]
+            batch["labels"] = torch.from_numpy(labels)
+        elif self.targets is not None:
             batch["labels"] = torch.from_numpy(self.targets[rows])
         return batch

@@ -2,7 +2,8 @@
 
 Dynamic padding over length-grouped batches, bf16/fp16 autocast where the device supports it, class-weighted loss,
 gradient clipping, linear warm-up/decay, fused AdamW (CPU and CUDA), validation macro-F1 with early stopping (best weights
-restored at the end), atomic checkpoints every N steps and on Ctrl-C, and exact resume.
+restored at the end), atomic checkpoints every N steps and on Ctrl-C, and exact resume. Token classification uses the
+same loop: per-token targets (ignored positions -100), and a `validate` callback that scores entities.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,11 +23,10 @@ from audit.core.config import TrainConfig
 from audit.core.console import is_quiet
 from audit.core.errors import BadInputError
 from audit.core.model_io import has_native_bf16
-from audit.record import ClassificationMetrics
 from audit.record.metrics import classification_metrics
 
 from ._checkpoints import LoopState, check_compatible, load_checkpoint, rng_state, save_checkpoint
-from ._data import Collator, length_grouped_batches
+from ._data import IGNORE, Collator, length_grouped_batches
 
 __all__ = ["FitResult", "fit_loop", "predict", "FAULT_ENV"]
 
@@ -44,13 +45,21 @@ class FitResult:
     state: LoopState
     total_steps: int
     steps_per_epoch: int
-    validation: ClassificationMetrics | None
+    validation: Any  # ClassificationMetrics, or what `validate` returned (token classification)
     resumed_from_step: int | None
     hardware: dict[str, str] = field(default_factory=dict)
 
     @property
     def samples_per_s(self) -> float:
         return self.state.samples_seen / self.state.train_time_s if self.state.train_time_s else 0.0
+
+
+def _flat_targets(train_y: Any) -> np.ndarray:
+    """All class targets of the training rows (token classification: every scored token)."""
+    if len(train_y) and isinstance(train_y[0], (list, tuple)):
+        flat = np.fromiter((t for row in train_y for t in row), dtype=np.int64)
+        return flat[flat != IGNORE]
+    return np.asarray(train_y, dtype=np.int64)
 
 
 def _mixed_precision(choice: str, cuda: bool) -> str:
@@ -152,8 +161,14 @@ def _fault_hook() -> tuple[str, int] | None:
 def fit_loop(model: Any, train_ids: list[list[int]], train_y: np.ndarray, val_ids: list[list[int]], val_y: np.ndarray,
              labels: list[str], cfg: TrainConfig, *, pad_id: int, checkpoint_dir: Path | None = None,
              resume: bool = False, compat: dict[str, Any] | None = None, device: str | None = None,
-             restore_best: bool = True) -> FitResult:
-    """Train `model` in place; returns it with the best-validation weights loaded (the final ones if not `restore_best`)."""
+             restore_best: bool = True,
+             validate: Callable[[Any, Any, Any], tuple[float, Any]] | None = None) -> FitResult:
+    """Train `model` in place; returns it with the best-validation weights loaded (the final ones if not `restore_best`).
+
+    `train_y` holds a class index per row, or (token classification) a list of per-token targets per row with
+    -100 where no loss is taken. `validate(model, device, autocast)` returns (score, metrics), the score selecting
+    the best weights; by default it is the validation macro-F1 of the class probabilities.
+    """
     import torch
     import torch.nn.functional as F
     from accelerate import Accelerator
@@ -175,9 +190,10 @@ def fit_loop(model: Any, train_ids: list[list[int]], train_y: np.ndarray, val_id
 
     n_labels = len(labels)
     weights = None
+    flat_y = _flat_targets(train_y)
     if cfg.class_weights:
-        present = np.unique(train_y)
-        balanced = compute_class_weight("balanced", classes=present, y=train_y)
+        present = np.unique(flat_y)
+        balanced = compute_class_weight("balanced", classes=present, y=flat_y)
         full = np.ones(n_labels, dtype=np.float32)
         full[present] = balanced
         weights = torch.tensor(full, dtype=torch.float32, device=accelerator.device)
@@ -207,15 +223,19 @@ def fit_loop(model: Any, train_ids: list[list[int]], train_y: np.ndarray, val_id
             save_checkpoint(last_dir, state, unwrapped, optimizer, scheduler, best_weights, rng_by_rank)
         accelerator.wait_for_everyone()
 
-    def evaluate() -> ClassificationMetrics:
+    def evaluate() -> Any:
+        if validate is not None:
+            return validate(unwrapped, accelerator.device, accelerator.autocast)
         proba = predict(unwrapped, val_ids, pad_id, cfg.eval_batch_size, accelerator.device, accelerator.autocast)
-        return classification_metrics(val_y, proba, labels)
+        metrics = classification_metrics(val_y, proba, labels)
+        return metrics.macro_f1, metrics
 
-    collator = Collator(train_ids, np.asarray(train_y, dtype=np.int64), pad_id)
+    ragged = len(train_y) > 0 and isinstance(train_y[0], (list, tuple))
+    collator = Collator(train_ids, list(train_y) if ragged else np.asarray(train_y, dtype=np.int64), pad_id)
     fault = _fault_hook()
     bar = tqdm(total=total_steps, initial=state.step, desc="train", unit="step", file=sys.stderr, mininterval=1.0,
                disable=is_quiet() or not accelerator.is_main_process)
-    validation: ClassificationMetrics | None = None
+    validation: Any = None
     pending: list[Any] = []  # per-step losses still on the device: read in one sync, not one per step
     clock = [time.perf_counter()]
 
@@ -242,7 +262,8 @@ def fit_loop(model: Any, train_ids: list[list[int]], train_y: np.ndarray, val_id
                 batch = {k: v.to(accelerator.device, non_blocking=True) for k, v in batch.items()}
                 target = batch.pop("labels")
                 logits = model(**batch).logits
-                loss = F.cross_entropy(logits.float(), target, weight=weights)
+                loss = F.cross_entropy(logits.float().flatten(0, -2), target.flatten(), weight=weights,
+                                       ignore_index=IGNORE)
                 accelerator.backward(loss)
                 accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
                 optimizer.step()
@@ -260,13 +281,13 @@ def fit_loop(model: Any, train_ids: list[list[int]], train_y: np.ndarray, val_id
                 if state.step % _LOG_EVERY == 0 or evaluate_now or checkpoint_now or stop.requested:
                     flush()
                 if evaluate_now:
-                    validation = evaluate()
+                    score, validation = evaluate()
                     state.curves.append({"step": state.step, "epoch": state.epoch + state.batch_in_epoch / steps_per_epoch,
                                          "train_loss": state.loss_sum / max(state.loss_n, 1),
-                                         "val_macro_f1": validation.macro_f1, "learning_rate": scheduler.get_last_lr()[0]})
+                                         "val_macro_f1": score, "learning_rate": scheduler.get_last_lr()[0]})
                     state.loss_sum, state.loss_n = 0.0, 0
-                    if validation.macro_f1 > state.best_macro_f1:
-                        state.best_macro_f1, state.best_step, state.bad_evals = validation.macro_f1, state.step, 0
+                    if score > state.best_macro_f1:
+                        state.best_macro_f1, state.best_step, state.bad_evals = score, state.step, 0
                         best_weights = snapshot()
                     else:
                         state.bad_evals += 1
@@ -296,6 +317,6 @@ def fit_loop(model: Any, train_ids: list[list[int]], train_y: np.ndarray, val_id
     if restore_best and best_weights is not None:
         unwrapped.load_state_dict(best_weights)
         if state.best_step != state.step:
-            validation = evaluate()
+            validation = evaluate()[1]
     return FitResult(model=unwrapped, state=state, total_steps=total_steps, steps_per_epoch=steps_per_epoch,
                      validation=validation, resumed_from_step=resumed_from, hardware=_hardware(accelerator, mixed))

@@ -11,6 +11,8 @@ from audit.core.io import sha256_file
 
 __all__ = ["resolve_base_model", "hash_model_files", "load_base_model", "save_model"]
 
+_HEADS = {"sequence": "AutoModelForSequenceClassification", "token": "AutoModelForTokenClassification"}
+
 _SKIP_HASH = {".gitattributes", "README.md"}
 
 
@@ -39,11 +41,13 @@ def hash_model_files(path: Path) -> dict[str, str]:
             if file.is_file() and file.name not in _SKIP_HASH and not file.name.startswith(".")}
 
 
-def load_base_model(path: Path, labels: list[str], seed: int) -> tuple[Any, Any]:
-    """Tokenizer and a sequence classifier with a fresh `len(labels)`-way head; label names go into the config."""
+def load_base_model(path: Path, labels: list[str], seed: int, head: str = "sequence") -> tuple[Any, Any]:
+    """Tokenizer and a sequence (or, head='token', token) classifier with a fresh `len(labels)`-way head; label
+    names go into the config."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    import transformers
+    from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     torch.manual_seed(seed)  # the new head's initial weights
@@ -53,7 +57,7 @@ def load_base_model(path: Path, labels: list[str], seed: int) -> tuple[Any, Any]
         hf_logging.disable_progress_bar()
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
-        model = AutoModelForSequenceClassification.from_pretrained(
+        model = getattr(transformers, _HEADS[head]).from_pretrained(
             path, num_labels=len(labels), id2label=dict(enumerate(labels)),
             label2id={label: i for i, label in enumerate(labels)}, local_files_only=True, use_safetensors=True,
             trust_remote_code=False, ignore_mismatched_sizes=True)

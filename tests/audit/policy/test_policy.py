@@ -264,7 +264,7 @@ def test_signoff_is_bound_to_the_evidence_not_the_policy_section():
     assert evaluate_policy(rec, policy(text), signoff=ledger, today=TODAY).checks[0].status == "fail"
 
 
-@pytest.mark.parametrize("name", ["default", "strict", "lenient"])
+@pytest.mark.parametrize("name", ["default", "strict", "lenient", "ner"])
 def test_shipped_policies_load_and_cite_a_source_for_every_check(name):
     loaded = load_policy(name)
     assert loaded.source == f"builtin:{name}" and len(loaded.sha256) == 64

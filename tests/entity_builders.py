@@ -1,0 +1,47 @@
+"""Run-record sections of token classifiers and the PII certificate, for report / dashboard / policy tests."""
+from __future__ import annotations
+
+from audit.record import (
+    DataFingerprint,
+    EntityMetrics,
+    EntityParitySection,
+    EntityScore,
+    EntitySection,
+    Estimate,
+    NameFamilyParity,
+    NameGroupRecall,
+    PiiEntityScore,
+    PiiEvaluation,
+)
+
+
+def score(f1: float, support: int = 50) -> EntityScore:
+    est = Estimate(value=f1, ci_low=f1 - 0.05, ci_high=min(1.0, f1 + 0.05))
+    return EntityScore(support=support, predicted=support, precision=est, recall=est, f1=est)
+
+
+def entities(micro: float = 0.85, per: dict[str, float] | None = None) -> EntitySection:
+    per = per or {"PER": 0.9, "LOC": 0.7}
+    metrics = EntityMetrics(scheme="strict", micro=score(micro), per_entity={k: score(v) for k, v in per.items()})
+    return EntitySection(split="test", n_docs=40, n_boot=100, ci_level=0.95, seed=1, strict=metrics,
+                         partial=metrics.model_copy(update={"scheme": "partial"}))
+
+
+def parity(ratio: float = 0.6) -> EntityParitySection:
+    groups = [NameGroupRecall(group=g, names=7, spans=70, recall=Estimate(value=v), exact_recall=Estimate(value=v))
+              for g, v in (("male", 0.95), ("female", round(0.95 * ratio, 4)))]
+    family = NameFamilyParity(family="names_gender", groups=groups, lowest_group="female", highest_group="male",
+                              recall_ratio=Estimate(value=ratio, ci_low=ratio - 0.1, ci_high=min(1, ratio + 0.1)),
+                              recall_gap=Estimate(value=0.95 - 0.95 * ratio))
+    return EntityParitySection(entity="PER", n_docs=10, names_source="WEAT", families=[family],
+                               original_recall=Estimate(value=0.97))
+
+
+def pii(recalls: dict[str, tuple[float, int]] | None = None) -> PiiEvaluation:
+    recalls = recalls or {"EMAIL_ADDRESS": (0.99, 40), "PHONE_NUMBER": (0.7, 40)}
+    fp = DataFingerprint(role="labelled", path="l.jsonl", format="jsonl", file_sha256="a" * 64, table_sha256="b" * 64,
+                         rows=10, columns=["text", "spans"])
+    per = {k: PiiEntityScore(support=n, detected=n, recall=Estimate(value=r, ci_low=r - 0.02, ci_high=r),
+                             type_recall=Estimate(value=r), values_gone=Estimate(value=r), precision=Estimate(value=0.9))
+           for k, (r, n) in recalls.items()}
+    return PiiEvaluation(data=fp, n_docs=10, mode="full", per_entity=per, micro=next(iter(per.values())))

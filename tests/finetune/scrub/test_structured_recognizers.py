@@ -1,0 +1,54 @@
+"""Shipped structured-PII recognizers (recognizers/structured.yaml): phones, addresses, ages, dates of birth.
+
+Patterns mode (no spaCy), so only the context-free patterns are exercised; CFPB-like texts must stay untouched.
+"""
+from __future__ import annotations
+
+import pytest
+
+from audit.core.config import ScrubConfig
+from finetune.scrub import Scrubber
+
+
+@pytest.fixture(scope="module")
+def scrubber():
+    with Scrubber(ScrubConfig(mode="patterns", n_process=1)) as owned:
+        yield owned
+
+
+@pytest.mark.parametrize("text, entity, value", [
+    ("Phone: 604-415-9025", "PHONE_NUMBER", "604-415-9025"),
+    ("please have the manager call me at 671 085 010", "PHONE_NUMBER", "671 085 010"),
+    ("You can call (70) 761-6470 now", "PHONE_NUMBER", "(70) 761-6470"),
+    ("Personal Info:\nPhone:\n22 646359", "PHONE_NUMBER", "22 646359"),
+    ("Send it to 12 Oak Street, Apt 4", "STREET_ADDRESS", "12 Oak Street, Apt 4"),
+    ("a taxi to 30070 Grazer Strasse 96 Suite 330 please", "STREET_ADDRESS", "30070 Grazer Strasse 96 Suite 330"),
+    ("It is at Paseo Junquera 80.", "STREET_ADDRESS", "Paseo Junquera 80"),
+    ("Meet me at PSC 1250, Box 0905\nAPO AE 67429", "STREET_ADDRESS", "PSC 1250, Box 0905\nAPO AE 67429"),
+    ("My brother just turned 83", "AGE", "83"),
+    ("originally from Skive, and i'm 45", "AGE", "45"),
+    ("a 19 year old student", "AGE", "19"),
+    ("She was born on 4/15/1964 in Ohio", "DATE_OF_BIRTH", "4/15/1964"),
+    ("DOB: March 3, 1971", "DATE_OF_BIRTH", "March 3, 1971"),
+])
+def test_structured_values_are_found(scrubber, text, entity, value):
+    [spans] = scrubber.spans([text])
+    assert (entity, value) in [(kind, text[a:b]) for kind, a, b in spans]
+
+
+@pytest.mark.parametrize("text", [
+    "I paid $500 on XX/XX/XXXX and called 3 times",
+    "Chapter 7 Bankruptcy 2019 was filed",
+    "I was charged 35 dollars when I was 12 days late",
+    "the loan of 500 Check Into Cash 2 weeks later",
+    "I'm 5 minutes away and turned 2 pages",
+])
+def test_cfpb_like_text_is_left_alone(scrubber, text):
+    [spans] = scrubber.spans([text])
+    assert [(kind, text[a:b]) for kind, a, b in spans] == []
+
+
+def test_shipped_entities_are_skipped_without_the_shipped_recognizers():
+    with Scrubber(ScrubConfig(mode="patterns", builtin_recognizers=False, n_process=1)) as plain:
+        assert {"STREET_ADDRESS", "ZIP_CODE", "AGE", "DATE_OF_BIRTH"} <= set(plain.spec.not_covered)
+        assert plain.spans(["My brother just turned 83"]) == [[]]
