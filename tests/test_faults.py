@@ -1,0 +1,131 @@
+"""The fault model of docs/conventions.md: non-regular output targets, read-only folders, full disk, Ctrl-C, kill,
+concurrent writers. Each test is a fault a careful user hits; the whole file runs in well under a minute."""
+from __future__ import annotations
+
+import errno
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from section_builders import fairness, group, grouping
+
+from audit.cli import main
+from audit.core.errors import BadInputError
+from audit.core.io import atomic_write_text
+from audit.record import RunRecord
+from audit.record.store import RunStore
+
+POLICY = "name: t\nchecks:\n  impact_ratio: {min: 0.8, severity: block}\n"
+
+
+@pytest.fixture()
+def store(tmp_path) -> RunStore:
+    store = RunStore(tmp_path / "runs")
+    store.create(RunRecord(run_id="r1", fairness=fairness(grouping("g", [group("a", 100, 1.0), group("b", 100, 0.9)]))))
+    (tmp_path / "policy.yaml").write_text(POLICY, encoding="utf-8")
+    return store
+
+
+def _report(store: RunStore, out: Path, *extra: str) -> int:
+    return main(["report", "r1", "--runs-root", str(store.root), "--out", str(out), *extra])
+
+
+def _gate(store: RunStore, option: str, out: Path) -> int:
+    return main(["gate", "r1", "--policy", str(store.root.parent / "policy.yaml"), "--runs-root", str(store.root),
+                 option, str(out)])
+
+
+# --- non-regular output targets (never replaced) ---
+
+def test_fifo_target_is_written_through_not_replaced(store, tmp_path):
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    assert _report(store, fifo, "--format", "json") == 0
+    reader.join(timeout=30)
+    assert fifo.is_fifo()
+    assert b'"run_id": "r1"' in received[0]
+
+
+@pytest.mark.parametrize("option", ["--junit", "--markdown", "--json-out"])
+def test_gate_outputs_to_dev_null_keep_the_device(store, option):
+    devnull = Path(os.devnull)
+    before = os.stat(devnull)
+    assert _gate(store, option, devnull) in (0, 1)
+    after = os.stat(devnull)
+    assert devnull.is_char_device() and (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
+
+
+def test_symlink_target_is_followed_and_kept(store, tmp_path):
+    real = tmp_path / "real.md"
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "latest.md"
+    link.symlink_to(real)
+    assert _report(store, link, "--format", "md") == 0
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert "r1" in real.read_text(encoding="utf-8")
+
+
+def test_directory_target_is_exit_2_and_record_untouched(store, tmp_path, capsys):
+    target = tmp_path / "adir"
+    target.mkdir()
+    before = (store.run_dir("r1") / "record.json").read_bytes()
+    assert _report(store, target) == 2
+    assert _gate(store, "--junit", target) == 2
+    assert target.is_dir() and not any(target.iterdir())
+    assert (store.run_dir("r1") / "record.json").read_bytes() == before
+    assert "is a directory" in capsys.readouterr().err
+
+
+def test_socket_target_is_refused(store, tmp_path):
+    import socket
+
+    path = tmp_path / "s.sock"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(path))
+    try:
+        assert _gate(store, "--json-out", path) == 2
+        assert path.is_socket()
+    finally:
+        sock.close()
+
+
+# --- read-only folders and full disk (simulated: tests may run as root, which ignores chmod) ---
+
+def _fail_with(monkeypatch, code: int) -> None:
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+
+
+@pytest.mark.parametrize("code", [errno.EROFS, errno.EACCES, errno.ENOSPC])
+def test_unwritable_or_full_disk_is_exit_2_naming_the_path(store, tmp_path, monkeypatch, capsys, code):
+    target = tmp_path / "report.html"
+    target.write_text("old", encoding="utf-8")
+    _fail_with(monkeypatch, code)
+    assert _report(store, target) == 2
+    assert target.read_text(encoding="utf-8") == "old"
+    err = capsys.readouterr().err
+    assert str(target) in err and "cannot write" in err
+
+
+def test_full_disk_mid_write_keeps_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "f.txt"
+    target.write_text("old", encoding="utf-8")
+
+    def full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(BadInputError, match="no space left"):
+        atomic_write_text(target, "new")
+    monkeypatch.undo()
+    assert target.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
