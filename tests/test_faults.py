@@ -141,3 +141,83 @@ def test_full_disk_mid_write_keeps_the_old_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+# --- Ctrl-C and kill during a multi-worker scrub ---
+
+def _scrub_project(tmp: Path, rows: int = 40_000) -> Path:
+    import pandas as pd
+
+    texts = [f"case {i}: write to person{i}@example.com or call (415) 867-{i % 10000:04d} about it" for i in range(rows)]
+    pd.DataFrame({"cid": [f"c{i}" for i in range(rows)], "narrative": texts, "label": ["a", "b"] * (rows // 2),
+                  "g": ["x"] * rows}).to_csv(tmp / "train.csv", index=False)
+    config = tmp / "govaudit.yaml"
+    config.write_text("name: t\ndata: {train: {path: train.csv}, text_columns: [narrative], label_column: label, "
+                      "id_column: cid, sensitive_features: [g]}\n"
+                      "scrub: {mode: patterns, n_process: 2, batch_size: 64, chunk_rows: 2000}\nruns: {root: runs}\n",
+                      encoding="utf-8")
+    return config
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def _start(config: Path, *args: str):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.Popen([sys.executable, "-m", "audit.cli", "--quiet", *args, "--config", str(config)],
+                            cwd=config.parent, env={**os.environ, "PYTHONPATH": str(root)}, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _wait_for(condition, timeout: float = 60) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc to see the worker processes")
+def test_ctrl_c_stops_a_multi_worker_scrub_with_130_and_no_leftovers(tmp_path):
+    import signal
+    import subprocess
+
+    proc = _start(_scrub_project(tmp_path), "scrub")
+    try:
+        _wait_for(lambda: len(_children(proc.pid)) >= 2 or proc.poll() is not None)
+        workers = _children(proc.pid)
+        assert proc.poll() is None, "the scrub finished before it could be interrupted"
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole foreground group
+        code = proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError("Ctrl-C did not stop the scrub within 30 s") from None
+    assert code == 130
+    for pid in workers:
+        _wait_for(lambda: not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2], 10)
+    assert not list((tmp_path / "runs").glob(".scrub-*"))
+    assert not [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
+
+
+def test_a_killed_scrubs_temp_folder_is_removed_by_the_next_scrub(tmp_path):
+    import signal
+
+    config = _scrub_project(tmp_path, rows=20_000)
+    proc = _start(config, "scrub")
+    _wait_for(lambda: bool(list((tmp_path / "runs").glob(".scrub-*"))) or proc.poll() is not None)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert list((tmp_path / "runs").glob(".scrub-*")), "kill -9 should have left the temp folder"
+    live = tmp_path / "runs" / f".scrub-{os.getpid()}-live.tmp"  # a concurrent scrub's folder: kept
+    live.mkdir()
+    small = _scrub_project(tmp_path, rows=20)
+    assert main(["--quiet", "scrub", "--config", str(small)]) == 0
+    assert [p.name for p in (tmp_path / "runs").glob(".scrub-*")] == [live.name]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import signal
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -79,6 +80,11 @@ def rescan_regions(text: str, spans: Sequence[tuple[int, int]], margin: int) -> 
 def _batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
     for i in range(0, len(items), size):
         yield list(items[i:i + size])
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which terminates them (a worker dying mid-task would hang the pool)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _work(batch: list[str]) -> list[Scrubbed]:
@@ -200,7 +206,7 @@ class Scrubber:
         if self.n_process > 1 and len(batches) > 1:
             if self._pool is None:  # forked lazily: the workers inherit the loaded engine
                 _WORKER["scrubber"] = self
-                self._pool = multiprocessing.get_context("fork").Pool(self.n_process)
+                self._pool = multiprocessing.get_context("fork").Pool(self.n_process, initializer=_ignore_sigint)
             outs: Iterator[Any] = self._pool.imap(fn, batches)
         else:
             _WORKER["scrubber"] = self
@@ -239,9 +245,13 @@ class Scrubber:
     def clear_cache(self) -> None:
         self._cache.clear()
 
-    def close(self) -> None:
+    def close(self, *, terminate: bool = False) -> None:
+        """Stop the workers: let them finish (normal end) or kill them at once (`terminate`: error, Ctrl-C)."""
         if self._pool is not None:
-            self._pool.close()
+            if terminate:
+                self._pool.terminate()
+            else:
+                self._pool.close()
             self._pool.join()
             self._pool = None
         _WORKER.pop("scrubber", None)
@@ -249,5 +259,5 @@ class Scrubber:
     def __enter__(self) -> "Scrubber":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(terminate=exc_type is not None)
