@@ -221,3 +221,48 @@ def test_a_killed_scrubs_temp_folder_is_removed_by_the_next_scrub(tmp_path):
     small = _scrub_project(tmp_path, rows=20)
     assert main(["--quiet", "scrub", "--config", str(small)]) == 0
     assert [p.name for p in (tmp_path / "runs").glob(".scrub-*")] == [live.name]
+
+
+# --- read-only runs root (simulated with EROFS: root ignores chmod) ---
+
+def _read_only(monkeypatch, root: Path) -> None:
+    import tempfile
+
+    real_mkdir, real_mkstemp = Path.mkdir, tempfile.mkstemp
+
+    def mkdir(self, *args, **kwargs):
+        if root in (self, *self.parents) and not self.exists():
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    def mkstemp(*args, dir=None, **kwargs):
+        if dir is not None and root in (Path(dir), *Path(dir).parents):
+            raise OSError(errno.EROFS, "Read-only file system", str(dir))
+        return real_mkstemp(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+
+
+def test_scrub_into_a_read_only_runs_root_is_exit_2(tmp_path, monkeypatch, capsys):
+    config = _scrub_project(tmp_path, rows=4)
+    _read_only(monkeypatch, tmp_path / "runs")
+    assert main(["--quiet", "scrub", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "read-only file system" in err and "internal error" not in err
+
+
+def test_train_on_a_read_only_runs_root_is_exit_2_and_keeps_the_record(tmp_path, monkeypatch, capsys):
+    config = _scrub_project(tmp_path, rows=12)
+    assert main(["--quiet", "scrub", "--config", str(config)]) == 0
+    run_id = RunStore(tmp_path / "runs").list()[0]["run_id"]
+    record_file = tmp_path / "runs" / run_id / "record.json"
+    before = record_file.read_bytes()
+    _read_only(monkeypatch, tmp_path / "runs")
+    capsys.readouterr()
+    assert main(["--quiet", "train", "--config", str(config), "--run", run_id,
+                 "--set", "model.base=/nonexistent-model"]) == 2  # bad input is found before any write
+    assert main(["train", "--config", str(config), "--run", run_id, "--set", "split.test_size=0.3"]) == 2
+    err = capsys.readouterr().err
+    assert record_file.read_bytes() == before
+    assert "read-only file system" in err and "internal error" not in err

@@ -5,8 +5,8 @@ from typing import Annotated
 
 import typer
 
-from audit.core.console import info
-from audit.core.errors import BadInputError
+from audit.core.console import info, warn
+from audit.core.errors import BadInputError, GovauditError
 from audit.core.io import atomic_write_bytes
 from audit.record.store import RECORD_FILE, RunStore, begin_run, finish_stage
 
@@ -70,7 +70,10 @@ def register(app: typer.Typer) -> None:
             record.status = "failed"
             if isinstance(err, KeyboardInterrupt):
                 record.notice("train", "interrupted", f"training interrupted; resume with --run {record.run_id} --resume")
-            store.save(record)
+            try:
+                store.save(record)
+            except GovauditError as save_error:  # e.g. the runs root became read-only: report it, keep the cause
+                warn(f"could not mark run {record.run_id} failed: {save_error.one_line()}")
             raise
         record.notices = [n for n in record.notices if not (n.stage == "train" and n.code == "interrupted")]
         digest = finish_stage(store, record, "train")

@@ -20,7 +20,7 @@ from pathlib import Path
 from .errors import BadInputError
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_path", "atomic_dir", "replace_dir", "sha256_file",
-           "sha256_bytes", "write_target", "TMP_SUFFIX"]
+           "sha256_bytes", "write_target", "environment_error", "TMP_SUFFIX"]
 
 TMP_SUFFIX = ".tmp"
 _ENV_ERRORS = {errno.EACCES: "permission denied", errno.EPERM: "permission denied", errno.EROFS: "read-only file system",
@@ -59,11 +59,12 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _environment_error(err: OSError, path: Path) -> BadInputError | None:
+def environment_error(err: OSError, path: Path | str | None = None) -> BadInputError | None:
+    """A read-only folder, missing permission or full disk as exit 2 naming the path; None for other errors."""
     reason = _ENV_ERRORS.get(err.errno or 0)
     if reason is None:
         return None
-    return BadInputError(f"cannot write: {reason}", where=str(path),
+    return BadInputError(f"cannot write: {reason}", where=str(path or err.filename or "output"),
                          fix="make the folder writable / free disk space, or choose another output path")
 
 
@@ -73,7 +74,7 @@ def _environment(path: Path) -> Iterator[None]:
     try:
         yield
     except OSError as err:
-        mapped = _environment_error(err, path)
+        mapped = environment_error(err, path)
         if mapped is None:
             raise
         raise mapped from None

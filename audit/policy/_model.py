@@ -9,7 +9,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from audit.core.config import unknown_key_node, yaml_node_at
+from audit.core.config import parse_yaml, unknown_key_node, yaml_node_at
 from audit.core.errors import BadInputError
 from audit.core.io import sha256_bytes
 
@@ -158,13 +158,7 @@ def _format_errors(err: ValidationError, source: str, root: yaml.Node | None) ->
 
 def policy_from_text(text: str, *, source: str) -> Policy:
     """Parse and validate policy YAML; every problem is a BadInputError naming the key and line."""
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise BadInputError(f"invalid YAML: {getattr(err, 'problem', None) or err}", where=where) from None
+    data, root = parse_yaml(text, source)
     if not isinstance(data, dict):
         raise BadInputError("a policy must be a YAML mapping with `name:` and `checks:`", where=source,
                             fix="start from audit/data/policies/default.yaml")

@@ -79,3 +79,15 @@ def test_schema_policy_command_prints_the_policy_schema(capsys):
     assert main(["schema", "policy"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema["title"] == "Policy" and "waivers" in schema["properties"]
+
+
+@pytest.mark.parametrize("line", ["expires: 2026-02-30", "expires: 2026-13-45"])
+def test_an_impossible_waiver_date_is_bad_input_with_its_line(line):
+    from audit.core.errors import BadInputError
+    from audit.policy import policy_from_text
+
+    text = ("name: p\nchecks:\n  impact_ratio: {min: 0.8}\nwaivers:\n"
+            f"  - check: impact_ratio\n    owner: a\n    reason: r\n    {line}\n")
+    with pytest.raises(BadInputError) as err:
+        policy_from_text(text, source="p.yaml")
+    assert "p.yaml:8" in str(err.value) and "expires" in str(err.value)
