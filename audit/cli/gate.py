@@ -32,6 +32,8 @@ def gate_run(store, run_id: str, policy: str | None, *, junit: Path | None = Non
         if target is not None:
             write_target(target)  # a directory or socket fails before the record is touched
     loaded = load_policy(policy)
+    if not loaded.policy.blocking():
+        warn(f"policy {loaded.policy.name!r} has no check with severity block: it cannot fail this run")
     record = store.load(run_id)
     section = evaluate_policy(record, loaded, signoff=SignoffLedger(store))
     record.policy = section

@@ -122,6 +122,9 @@ class Policy(_Strict):
     min_group_size: int = Field(30, ge=1, description="Groups smaller than this get no verdict (reported as excluded).")
     checks: Checks
     waivers: list[Waiver] = Field(default_factory=list)
+    allow_empty: bool = Field(False, description="Allow a policy with no enabled check (it passes every run); without "
+                                                 "it such a policy is an error. A policy whose checks all warn is "
+                                                 "allowed but the gate warns that it cannot block.")
 
     @model_validator(mode="after")
     def _waivers_name_checks(self) -> "Policy":
@@ -130,6 +133,17 @@ class Policy(_Strict):
             if waiver.check_id not in known:
                 raise ValueError(f"waiver names unknown check {waiver.check_id!r}; known checks: {sorted(known)}")
         return self
+
+    @model_validator(mode="after")
+    def _checks_something(self) -> "Policy":
+        if not self.checks.enabled() and not self.allow_empty:
+            raise ValueError("the policy enables no check, so it passes every run; add one (e.g. impact_ratio: "
+                             "{min: 0.8}) or set allow_empty: true on purpose")
+        return self
+
+    def blocking(self) -> list[str]:
+        """Enabled checks with severity block (none: the policy can never fail a run)."""
+        return [name for name, cfg in self.checks.enabled().items() if cfg.severity == "block"]
 
 
 class LoadedPolicy(BaseModel):
