@@ -202,7 +202,8 @@ def test_ctrl_c_stops_a_multi_worker_scrub_with_130_and_no_leftovers(tmp_path):
         raise AssertionError("Ctrl-C did not stop the scrub within 30 s") from None
     assert code == 130
     for pid in workers:
-        _wait_for(lambda: not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2], 10)
+        _wait_for(lambda pid=pid: not Path(f"/proc/{pid}").exists()
+                  or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2], 10)
     assert not list((tmp_path / "runs").glob(".scrub-*"))
     assert not [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
 
