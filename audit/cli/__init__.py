@@ -13,8 +13,9 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from audit.core.console import console, set_quiet
+from audit.core.console import console, end_progress_bars, set_quiet
 from audit.core.errors import ExitCode, GovauditError
+from audit.core.io import environment_error
 
 from ._options import json_mode
 
@@ -72,22 +73,36 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=argv, standalone_mode=False)
     except GovauditError as err:
+        end_progress_bars()
         console.print(f"error: {err.one_line()}", style="red", markup=False, soft_wrap=True)
         return int(err.exit_code)
+    except OSError as err:
+        mapped = environment_error(err)
+        if mapped is None:
+            return _internal(err)
+        end_progress_bars()
+        console.print(f"error: {mapped.one_line()}", style="red", markup=False, soft_wrap=True)
+        return int(mapped.exit_code)
     except typer.Exit as err:
         return err.exit_code
     except (typer.Abort, KeyboardInterrupt):
+        end_progress_bars()
         console.print("aborted", style="red")
         return 130
     except TyperException as err:  # usage errors: unknown command/option, bad value
         err.show()
         return int(ExitCode.BAD_INPUT)
     except Exception as err:
-        console.print(f"internal error: {type(err).__name__}: {err}", style="red", markup=False, soft_wrap=True)
-        if os.environ.get("GOVAUDIT_DEBUG"):
-            raise
-        return int(ExitCode.INTERNAL)
+        return _internal(err)
     return result if isinstance(result, int) else int(ExitCode.OK)
+
+
+def _internal(err: Exception) -> int:
+    end_progress_bars()
+    console.print(f"internal error: {type(err).__name__}: {err}", style="red", markup=False, soft_wrap=True)
+    if os.environ.get("GOVAUDIT_DEBUG"):
+        raise err
+    return int(ExitCode.INTERNAL)
 
 
 if __name__ == "__main__":

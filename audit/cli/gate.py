@@ -8,7 +8,7 @@ import typer
 
 from audit.core.console import info, warn
 from audit.core.errors import BadInputError, ExitCode, PolicyFailed
-from audit.core.io import atomic_write_text
+from audit.core.io import atomic_write_text, write_target
 from audit.record.store import begin_run, finish_stage
 
 from ._options import DbUrlOpt, RunsRootOpt, SetOpt, json_mode, open_project, open_store
@@ -29,10 +29,15 @@ def gate_run(store, run_id: str, policy: str | None, *, junit: Path | None = Non
     from audit.policy import evaluate_policy, json_payload, junit_xml, load_policy, markdown_summary, summary_lines
     from audit.record.signoff import SignoffLedger
 
+    for target in (junit, markdown, json_out):
+        if target is not None:
+            write_target(target)  # a directory or socket fails before the record is touched
     record = store.load(run_id)
     if policy is None and record.fairness is not None and record.fairness.use_case != "general":
         policy = f"builtin:{record.fairness.use_case}"  # the config's fairness.use_case names the preset
     loaded = load_policy(policy)
+    if not loaded.policy.blocking():
+        warn(f"policy {loaded.policy.name!r} has no check with severity block: it cannot fail this run")
     section = evaluate_policy(record, loaded, signoff=SignoffLedger(store))
     record.policy = section
     store.save(record)

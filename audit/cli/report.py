@@ -9,7 +9,7 @@ import typer
 
 from audit.core.console import info
 from audit.core.errors import BadInputError
-from audit.core.io import atomic_write_text
+from audit.core.io import atomic_write_text, write_target
 
 from ._options import DbUrlOpt, RunsRootOpt, open_store, output
 
@@ -56,6 +56,11 @@ def register(app: typer.Typer) -> None:
             raise BadInputError("--pdf needs an HTML report written to a file", fix="drop --format/--out - or --pdf")
         if bundle is not None and compare:
             raise BadInputError("--bundle packs one run's evidence", where="--compare", fix="drop --compare or --bundle")
+        if out is not None and str(out) != "-":
+            if out.suffix.lower() == ".pdf":
+                raise BadInputError("--out names a .pdf file but the report is HTML, Markdown or JSON", where="--out",
+                                    fix=f"--out {out.with_suffix('.html')} --pdf (writes the HTML and the PDF beside it)")
+            write_target(out)
         store = open_store(runs_root, db_url)
         record = store.load(run_id)
         sha = store.record_sha256(run_id)

@@ -5,14 +5,26 @@ from typing import Annotated
 
 import typer
 
-from audit.core.console import info
-from audit.core.errors import BadInputError
+from audit.core.console import info, warn
+from audit.core.errors import BadInputError, GovauditError
+from audit.core.io import atomic_write_bytes
 from audit.record import RunRecord, TrainSection
-from audit.record.store import RunStore, begin_run, finish_stage
+from audit.record.store import RECORD_FILE, RunStore, begin_run, finish_stage
 
 from ._options import ConfigOpt, DbUrlOpt, RunOpt, RunsRootOpt, SetOpt, open_project, output
 
 __all__ = ["register"]
+
+
+def _undo(store: RunStore, run_id: str, original: bytes | None) -> None:
+    """Bad input found once training started: put the record back byte for byte (a new run is removed)."""
+    import shutil
+
+    if original is None:
+        shutil.rmtree(store.run_dir(run_id), ignore_errors=True)
+    else:
+        atomic_write_bytes(store.run_dir(run_id) / RECORD_FILE, original)
+    store.reindex(only=[run_id])
 
 
 def register(app: typer.Typer) -> None:
@@ -39,19 +51,33 @@ def register(app: typer.Typer) -> None:
                                 fix="run `govaudit scrub` and then `govaudit train --run RUN`, or accept the risk with "
                                     "--allow-unscrubbed --reason \"...\" (recorded as a waiver)")
         project, store = open_project(config, set_, runs_root, db_url)
-        from finetune.train import summary, train_run
+        from finetune.train import prepare_training, summary, train_run
 
+        existing = store.load(run) if run else None
+        original = (store.run_dir(run) / RECORD_FILE).read_bytes() if run else None
+        waiver = reason if allow_unscrubbed else None
+        prepared = (None if project.task == "token_classification"  # bad input: exit 2, nothing written
+                    else prepare_training(project, store, existing, waiver_reason=waiver, resume=resume))
         record = begin_run(store, project, run, "train")
+        record.status = "running"  # a killed training shows as running, not as the scrub's "completed"
+        store.save(record)
         info(f"run {record.run_id}: if interrupted, continue with --run {record.run_id} --resume")
         try:
-            section = train_run(project, store, record, waiver_reason=reason if allow_unscrubbed else None,
-                                resume=resume, device=device)
+            section = train_run(project, store, record, waiver_reason=waiver, resume=resume, device=device,
+                                prepared=prepared)
+        except BadInputError:
+            _undo(store, record.run_id, original)
+            raise
         except BaseException as err:
             record.status = "failed"
             if isinstance(err, KeyboardInterrupt):
                 record.notice("train", "interrupted", f"training interrupted; resume with --run {record.run_id} --resume")
-            store.save(record)
+            try:
+                store.save(record)
+            except GovauditError as save_error:  # e.g. the runs root became read-only: report it, keep the cause
+                warn(f"could not mark run {record.run_id} failed: {save_error.one_line()}")
             raise
+        record.notices = [n for n in record.notices if not (n.stage == "train" and n.code == "interrupted")]
         digest = finish_stage(store, record, "train")
         if section.task == "token_classification":
             _token_output(record, store, section, digest)

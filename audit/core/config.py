@@ -35,6 +35,7 @@ __all__ = [
     "config_json_schema",
     "yaml_node_at",
     "unknown_key_node",
+    "parse_yaml",
 ]
 
 CONFIG_VERSION = 1
@@ -88,6 +89,13 @@ class SplitConfig(_Strict):
     validation_size: float = Field(0.1, gt=0, lt=0.5)
     test_size: float = Field(0.2, gt=0, lt=0.9)
     seed: int = 13
+
+    @model_validator(mode="after")
+    def _leaves_training_rows(self) -> "SplitConfig":
+        if self.validation_size + self.test_size >= 1:
+            raise ValueError(f"split.validation_size + split.test_size = {self.validation_size + self.test_size:g} "
+                             "leaves no training rows; keep the sum below 1 (e.g. 0.1 + 0.2)")
+        return self
 
 
 class ScrubConfig(_Strict):
@@ -401,13 +409,36 @@ def unknown_key_node(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node 
     return parent
 
 
+class _TextDateLoader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text: pydantic parses them, so `2026-02-30` becomes a validation error with its
+    key and line (not a crash), and a text field such as `owner: 2026-13-45` stays the text it was."""
+
+
+_TextDateLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    problem = getattr(err, "problem", None) or str(err)
+    return " ".join(str(problem).split())
+
+
+def parse_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None]:
+    """(data, root node for line numbers) of safe YAML; any problem is a one-line BadInputError naming the line."""
+    try:
+        return yaml.load(text, Loader=_TextDateLoader), yaml.compose(text, Loader=_TextDateLoader)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise BadInputError(f"invalid YAML: {_yaml_problem(err)}", where=where) from None
+
+
 def _format_errors(err: ValidationError, source: str, root: yaml.Node | None, overridden: list[str]) -> str:
     lines = []
     for item in err.errors():
         loc = tuple(item["loc"])
         dotted = ".".join(str(p) for p in loc) or "(top level)"
         node = unknown_key_node(root, loc) if item["type"] == "extra_forbidden" else yaml_node_at(root, loc)
-        if any(dotted == key or dotted.startswith(key + ".") for key in overridden):
+        if any(dotted == key or dotted.startswith(key + ".") or key.startswith(dotted + ".") for key in overridden):
             where = "--set"
         else:
             where = f"{source}:{node.start_mark.line + 1}" if node is not None else source
@@ -429,7 +460,11 @@ def _apply_override(data: dict[str, Any], assignment: str) -> None:
         if not isinstance(nxt, dict):
             raise BadInputError(f"override {key!r}: {part!r} is not a section", where="--set")
         target = nxt
-    target[parts[-1]] = yaml.safe_load(raw) if raw.strip() else None
+    try:
+        target[parts[-1]] = yaml.load(raw, Loader=_TextDateLoader) if raw.strip() else None
+    except yaml.YAMLError as err:
+        raise BadInputError(f"override {key.strip()!r}: the value is not valid YAML ({_yaml_problem(err)})",
+                            where="--set", fix="quote the value, e.g. --set 'name=\"[draft]\"'") from None
 
 
 def config_from_mapping(data: dict[str, Any], *, source: str = "<config>", base: Path | None = None,
@@ -455,13 +490,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Project
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
         raise BadInputError(f"config is not UTF-8 (byte {err.start})", where=str(path)) from None
-    try:
-        root_node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise BadInputError(f"invalid YAML: {getattr(err, 'problem', err)}", where=where) from None
+    data, root_node = parse_yaml(text, str(path))
     if not isinstance(data, dict):
         raise BadInputError("config must be a YAML mapping with at least a `data:` section", where=str(path))
     return config_from_mapping(data, source=str(path), base=path.parent.resolve(), overrides=overrides,

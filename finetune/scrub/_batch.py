@@ -6,11 +6,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import signal
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from audit.core.config import ScrubConfig
+from audit.core.console import progress
 from audit.core.errors import BadInputError
 
 from ._engine import LANGUAGE, EngineSpec, build_analyzer
@@ -19,7 +21,7 @@ from ._operators import build_operators, pseudonym_key
 if TYPE_CHECKING:
     from presidio_analyzer import RecognizerResult
 
-__all__ = ["Scrubber", "Scrubbed", "split_windows", "rescan_regions", "is_masked"]
+__all__ = ["Scrubber", "Scrubbed", "split_windows", "rescan_regions", "segments", "is_masked"]
 
 
 class Scrubbed(NamedTuple):
@@ -34,6 +36,7 @@ _WORKER: dict[str, Any] = {}  # the scrubber inherited by forked workers
 _CACHE_ENTRIES = 20_000
 _MAX_AUTO_PROCESSES = 8
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")  # govaudit placeholders and pseudonyms
+_PROGRESS_WINDOWS = 20  # texts split into more analysis windows than this get a progress bar
 
 
 def is_masked(text: str, start: int, end: int, mask_chars: str = "Xx*#") -> bool:
@@ -46,29 +49,56 @@ def is_masked(text: str, start: int, end: int, mask_chars: str = "Xx*#") -> bool
     return not any(c.isalnum() and c not in mask_chars for c in chars)
 
 
-def split_windows(text: str, size: int) -> list[tuple[int, str]]:
-    """Cut `text` into pieces of at most `size` chars, at whitespace where possible; returns (offset, piece)."""
+_OVERLAP = 200  # characters neighbouring analysis windows share: an entity shorter than this is seen whole once
+_SEARCH = 200  # how far a boundary is searched for (bounded, so long texts without spaces stay linear)
+_SENTENCE_END = re.compile(r"[.!?\n]\s")
+
+
+def _boundary(text: str, lo: int, hi: int) -> int:
+    """A cut position in (lo, hi]: after the last sentence end, else after the last whitespace, else `hi`."""
+    lo = max(lo, hi - _SEARCH * 10)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, max(lo, hi - _SEARCH), hi)]
+    if ends:
+        return ends[-1]
+    cut = max(text.rfind(" ", lo, hi), text.rfind("\n", lo, hi), text.rfind("\t", lo, hi))
+    return cut + 1 if cut > lo else hi
+
+
+def split_windows(text: str, size: int, overlap: int = 0) -> list[tuple[int, str]]:
+    """Cut `text` into pieces of at most `size` chars, at sentence ends or whitespace where possible; returns
+    (offset, piece). With `overlap`, each piece starts about `overlap` chars (at whitespace) before the previous
+    one ended, so an entity cut by one boundary is whole in the next piece."""
     if len(text) <= size:
         return [(0, text)]
     pieces, start = [], 0
     while start < len(text):
         end = min(start + size, len(text))
         if end < len(text):
-            cut = max(text.rfind(" ", start + size // 2, end), text.rfind("\n", start + size // 2, end))
-            end = cut + 1 if cut > start else end
+            end = _boundary(text, start + size // 2, end)
         pieces.append((start, text[start:end]))
-        start = end
+        if end >= len(text):
+            break
+        nxt = end
+        if overlap:
+            nxt = max(start + 1, end - overlap)
+            space = text.find(" ", nxt, end)
+            nxt = space + 1 if space >= 0 else nxt
+        start = nxt
     return pieces
 
 
 def rescan_regions(text: str, spans: Sequence[tuple[int, int]], margin: int) -> list[tuple[int, int]]:
-    """Merged ranges of `margin` characters around each span, widened to whitespace (or the text's ends)."""
+    """Merged ranges of `margin` characters around each span, widened to whitespace (or the text's ends; the
+    search for whitespace is bounded, so the cost stays linear in the number of spans)."""
     regions: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         lo, hi = max(0, start - margin), min(len(text), end + margin)
-        lo = 0 if lo == 0 else max(text.rfind(" ", 0, lo), text.rfind("\n", 0, lo)) + 1
-        cut = min((c for c in (text.find(" ", hi), text.find("\n", hi)) if c >= 0), default=len(text))
-        hi = len(text) if hi == len(text) else cut
+        if lo > 0:
+            cut = max(text.rfind(" ", max(0, lo - _SEARCH), lo), text.rfind("\n", max(0, lo - _SEARCH), lo))
+            lo = cut + 1 if cut >= 0 else max(0, lo - _SEARCH)
+        if hi < len(text):
+            found = [c for c in (text.find(" ", hi, hi + _SEARCH), text.find("\n", hi, hi + _SEARCH)) if c >= 0]
+            hi = min(found) if found else min(len(text), hi + _SEARCH)
         if regions and lo <= regions[-1][1]:
             regions[-1] = (regions[-1][0], max(regions[-1][1], hi))
         else:
@@ -76,9 +106,45 @@ def rescan_regions(text: str, spans: Sequence[tuple[int, int]], margin: int) -> 
     return regions
 
 
+def segments(text: str, spans: Sequence[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    """Consecutive (start, end) ranges covering `text`, about `size` chars each, cut at sentence ends or whitespace
+    and never inside a span (a cut that would fall in one moves to the span's end)."""
+    covered: list[list[int]] = []
+    for start, end in sorted(spans):
+        if covered and start < covered[-1][1]:
+            covered[-1][1] = max(covered[-1][1], end)
+        else:
+            covered.append([start, end])
+    out, pos, k = [], 0, 0
+    while pos < len(text):
+        end = len(text) if pos + size >= len(text) else _boundary(text, pos + size // 2, pos + size)
+        while k < len(covered) and covered[k][1] <= end:
+            k += 1
+        if k < len(covered) and covered[k][0] < end:  # the cut is inside a span: move past it
+            end = covered[k][1]
+        out.append((pos, end))
+        pos = end
+    return out
+
+
+def _dedupe(results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """One result per (type, start, end), the best score: overlapping windows see the same entity twice."""
+    best: dict[tuple[str, int, int], RecognizerResult] = {}
+    for result in results:
+        key = (result.entity_type, result.start, result.end)
+        if key not in best or result.score > best[key].score:
+            best[key] = result
+    return sorted(best.values(), key=lambda r: (r.start, r.end))
+
+
 def _batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
     for i in range(0, len(items), size):
         yield list(items[i:i + size])
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which terminates them (a worker dying mid-task would hang the pool)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _work(batch: list[str]) -> list[Scrubbed]:
@@ -140,12 +206,15 @@ class Scrubber:
         for i, text in enumerate(texts):
             for start, end in (regions[i] if regions and regions[i] is not None else [(0, len(text))]):
                 windows.extend((i, start + off, piece)
-                               for off, piece in split_windows(text[start:end], self.config.max_text_chars))
+                               for off, piece in split_windows(text[start:end], self.config.max_text_chars, _OVERLAP))
         found: list[list[RecognizerResult]] = [[] for _ in texts]
         artifacts = self.analyzer.nlp_engine.process_batch([w[2] for w in windows], LANGUAGE,
                                                           batch_size=self.config.batch_size)
         allow = self.config.allow_list or None
-        for (i, off, piece), (_, nlp_artifacts) in zip(windows, artifacts):
+        pairs: Any = zip(windows, artifacts)
+        if len(windows) > _PROGRESS_WINDOWS:  # one long text: show progress through it
+            pairs = progress(pairs, total=len(windows), desc="long text", unit="window")
+        for (i, off, piece), (_, nlp_artifacts) in pairs:
             results = self.analyzer.analyze(text=piece, language=LANGUAGE, entities=self.spec.entities,
                                             score_threshold=self._min_threshold, allow_list=allow,
                                             nlp_artifacts=nlp_artifacts)
@@ -156,7 +225,7 @@ class Scrubber:
                     result.start += off
                     result.end += off
                     found[i].append(result)
-        return found
+        return [_dedupe(results) for results in found]
 
     def scrub_batch(self, texts: Sequence[str]) -> list[Scrubbed]:
         """Scrub, then re-scrub the neighbourhood of each replacement up to `passes` times in all (spaCy may tag a
@@ -187,10 +256,35 @@ class Scrubber:
                 out.append(Scrubbed(text, {}))
                 replaced.append([])
                 continue
-            engine_result = self.anonymizer.anonymize(text=text, analyzer_results=results, operators=self.operators)
-            out.append(Scrubbed(engine_result.text, dict(Counter(item.entity_type for item in engine_result.items))))
-            replaced.append(sorted((item.start, item.end) for item in engine_result.items))
+            new_text, counts, spans = self._anonymize(text, results)
+            out.append(Scrubbed(new_text, dict(counts)))
+            replaced.append(spans)
         return out, replaced
+
+    def _anonymize(self, text: str, results: list[RecognizerResult]) -> tuple[str, Counter, list[tuple[int, int]]]:
+        """Replace `results` in `text`: segment by segment (cut between entities) so that a long text costs time
+        linear in its length (Presidio's anonymizer is quadratic in the entities of one call)."""
+        parts: list[str] = []
+        counts: Counter = Counter()
+        spans: list[tuple[int, int]] = []
+        ordered = sorted(results, key=lambda r: r.start)
+        k, shift = 0, 0
+        for lo, hi in segments(text, [(r.start, r.end) for r in ordered], self.config.max_text_chars):
+            mine = []
+            while k < len(ordered) and ordered[k].start < hi:
+                result = ordered[k]
+                mine.append(type(result)(result.entity_type, result.start - lo, result.end - lo, result.score,
+                                         result.analysis_explanation, result.recognition_metadata))
+                k += 1
+            piece = text[lo:hi]
+            if mine:
+                done = self.anonymizer.anonymize(text=piece, analyzer_results=mine, operators=self.operators)
+                piece = done.text
+                counts.update(item.entity_type for item in done.items)
+                spans.extend((item.start + shift, item.end + shift) for item in done.items)
+            parts.append(piece)
+            shift += len(piece)
+        return "".join(parts), counts, sorted(spans)
 
     def find_batch(self, texts: Sequence[str]) -> list[dict[str, int]]:
         return [dict(Counter(r.entity_type for r in results)) for results in self.analyze_batch(texts)]
@@ -201,7 +295,7 @@ class Scrubber:
         if self.n_process > 1 and len(batches) > 1:
             if self._pool is None:  # forked lazily: the workers inherit the loaded engine
                 _WORKER["scrubber"] = self
-                self._pool = multiprocessing.get_context("fork").Pool(self.n_process)
+                self._pool = multiprocessing.get_context("fork").Pool(self.n_process, initializer=_ignore_sigint)
             outs: Iterator[Any] = self._pool.imap(fn, batches)
         else:
             _WORKER["scrubber"] = self
@@ -240,9 +334,13 @@ class Scrubber:
     def clear_cache(self) -> None:
         self._cache.clear()
 
-    def close(self) -> None:
+    def close(self, *, terminate: bool = False) -> None:
+        """Stop the workers: let them finish (normal end) or kill them at once (`terminate`: error, Ctrl-C)."""
         if self._pool is not None:
-            self._pool.close()
+            if terminate:
+                self._pool.terminate()
+            else:
+                self._pool.close()
             self._pool.join()
             self._pool = None
         _WORKER.pop("scrubber", None)
@@ -250,5 +348,5 @@ class Scrubber:
     def __enter__(self) -> "Scrubber":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(terminate=exc_type is not None)

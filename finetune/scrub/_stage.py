@@ -6,6 +6,7 @@ records a failed run (with counts, never values) and deletes the scrubbed files.
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import shutil
 from pathlib import Path
@@ -79,6 +80,28 @@ def _scrub_one(scrubber: Scrubber, ray_scrub: RayScrub | None, source: DataSourc
                        runner=runner, execution=execution)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temp(root: Path) -> list[Path]:
+    """Delete `.scrub-<pid>-*.tmp` folders whose scrub process is gone (killed with -9, machine crash); a live
+    concurrent scrub's folder is kept. Returns what was removed."""
+    removed = []
+    for tmp in root.glob(".scrub-*.tmp"):
+        pid = tmp.name.split("-")[1]
+        if not (pid.isdigit() and _pid_alive(int(pid))):
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+    return removed
+
+
 def run_scrub_stage(project: ProjectConfig, store: RunStore, *, run_id: str | None = None,
                     input_path: Path | None = None, output_path: Path | None = None) -> RunRecord:
     """Scrub the configured tables, write `scrubbed/<role>.parquet` and `record.scrub`; return the saved record."""
@@ -89,7 +112,8 @@ def run_scrub_stage(project: ProjectConfig, store: RunStore, *, run_id: str | No
     sources = _sources(project, input_path)
     text_columns = project.data.text_columns
     store.root.mkdir(parents=True, exist_ok=True)
-    tmp = store.root / f".scrub-{secrets.token_hex(4)}.tmp"
+    remove_stale_temp(store.root)
+    tmp = store.root / f".scrub-{os.getpid()}-{secrets.token_hex(4)}.tmp"
     tmp.mkdir()
     try:
         with Scrubber(project.scrub) as scrubber, _engine(scrubber, project, store.root) as ray_scrub:

@@ -29,7 +29,7 @@ from audit.record import ClassificationMetrics, CurvePoint, RunRecord, TrainingW
 from audit.record.metrics import classification_metrics
 from audit.record.store import RunStore
 
-from ._data import SPLITS_FILE, check_scrubbed, encode, load_training_data, make_splits, write_splits
+from ._data import SPLITS_FILE, TrainingData, check_scrubbed, encode, load_training_data, make_splits, write_splits
 from ._loop import FAULT_ENV, FitResult, fit_loop, predict
 from ._model import hash_model_files, load_base_model, resolve_base_model, save_model
 from ._processes import fit_in_processes
@@ -45,7 +45,8 @@ from ._tokens import (
     write_entity_predictions,
 )
 
-__all__ = ["train_run", "fit", "fit_tokens", "TokenFit", "ENTITY_PREDICTIONS_FILE", "FitOutput", "MODEL_DIR", "SPLITS_FILE", "CHECKPOINT_DIR", "FAULT_ENV",
+__all__ = ["train_run", "prepare_training", "PreparedTraining", "fit", "fit_tokens", "TokenFit", "ENTITY_PREDICTIONS_FILE",
+           "FitOutput", "MODEL_DIR", "SPLITS_FILE", "CHECKPOINT_DIR", "FAULT_ENV",
            "resolve_base_model", "summary", "encode", "predict"]
 
 MODEL_DIR = "model"
@@ -99,42 +100,80 @@ def fit(base: str, train_texts: list[str], train_labels: list[str], val_texts: l
     return FitOutput(model=result.model, tokenizer=tokenizer, labels=labels, result=result)
 
 
-def _waiver_or_refuse(store: RunStore, record: RunRecord, reason: str | None) -> tuple[Path | None, TrainingWaiver | None]:
-    scrubbed, why = check_scrubbed(store, record)
+def _waiver_or_refuse(store: RunStore, record: RunRecord | None,
+                      reason: str | None) -> tuple[Path | None, TrainingWaiver | None, str]:
+    """(scrubbed table, None, "") or (None, waiver, why there is no valid scrub); touches nothing."""
+    scrubbed, why = check_scrubbed(store, record) if record is not None else (None, "no --run with a scrub record given")
     if scrubbed is not None:
         if reason is not None:
             warn("the run has a valid scrub record: training on the scrubbed table; --allow-unscrubbed is ignored")
-        return scrubbed, None
+        return scrubbed, None, ""
     if reason is None:
         raise BadInputError(f"refusing to train on unscrubbed data: {why}",
                             fix="run `govaudit scrub` and then `govaudit train --run RUN`, or accept the risk with "
                                 "--allow-unscrubbed --reason \"...\" (recorded as a waiver)")
     if not reason.strip():
         raise BadInputError("--allow-unscrubbed needs a non-empty --reason", fix='--reason "why this is acceptable"')
-    waiver = TrainingWaiver(reason=reason.strip(), by=getpass.getuser(), at=utc_now())
-    record.notice("train", "unscrubbed_waiver", f"trained on unscrubbed data ({why}); waiver by {waiver.by}: {waiver.reason}")
-    return None, waiver
+    return None, TrainingWaiver(reason=reason.strip(), by=getpass.getuser(), at=utc_now()), why
+
+
+@dataclass
+class PreparedTraining:
+    """Everything `train_run` needs that can be bad input, checked before the run record is touched."""
+
+    data: TrainingData
+    split: np.ndarray
+    base_path: Path
+    base_hashes: dict[str, str]
+    waiver: TrainingWaiver | None
+    why_unscrubbed: str
+    resume: bool
+
+
+def prepare_training(project: ProjectConfig, store: RunStore, record: RunRecord | None, *,
+                     waiver_reason: str | None = None, resume: bool = False) -> PreparedTraining:
+    """Validate the scrub record (or waiver), data, splits, base model and checkpoint; writes and changes nothing.
+
+    `record` is the run to train (None: a new run, which has no scrub record)."""
+    scrubbed_path, waiver, why = _waiver_or_refuse(store, record, waiver_reason)
+    scrubbed_eval = (check_scrubbed(store, record, "eval")[0]
+                     if project.data.eval is not None and record is not None else None)
+    data = load_training_data(project, scrubbed_path, scrubbed_eval)
+    split = make_splits(data.table.frame[LABEL].to_numpy(), project.split, has_eval=data.eval_table is not None,
+                        min_rows_per_class=project.train.min_rows_per_class)
+    base_path = resolve_base_model(project.model.base)
+    if resume and (record is None or not (store.run_dir(record.run_id) / CHECKPOINT_DIR / "last").is_dir()):
+        raise BadInputError("--resume: the run has no checkpoint to resume from",
+                            where=str(store.run_dir(record.run_id) / CHECKPOINT_DIR) if record else "--run",
+                            fix="run without --resume to start training from the beginning")
+    return PreparedTraining(data=data, split=split, base_path=base_path, base_hashes=hash_model_files(base_path),
+                            waiver=waiver, why_unscrubbed=why, resume=resume)
 
 
 def train_run(project: ProjectConfig, store: RunStore, record: RunRecord, *, waiver_reason: str | None = None,
-              resume: bool = False, device: str | None = None) -> TrainSection:
-    """Train the run's classifier and fill `record.train` (the caller saves the record, e.g. via finish_stage)."""
+              resume: bool = False, device: str | None = None, prepared: PreparedTraining | None = None) -> TrainSection:
+    """Train the run's classifier and fill `record.train` (the caller saves the record, e.g. via finish_stage).
+
+    `prepared`: the result of `prepare_training` (done here when not given)."""
     started = time.perf_counter()
-    scrubbed_path, waiver = _waiver_or_refuse(store, record, waiver_reason)
     if project.task == "token_classification":
+        scrubbed_path, waiver, why = _waiver_or_refuse(store, record, waiver_reason)
         if scrubbed_path is not None:
             raise BadInputError("span-annotated data cannot be trained from a scrubbed table (replacements move the "
                                 "span offsets)", fix="train with --allow-unscrubbed --reason \"...\" on synthetic or "
                                                      "consented data; see docs/ner.md")
+        if waiver is not None:
+            record.notice("train", "unscrubbed_waiver",
+                          f"trained on unscrubbed data ({why}); waiver by {waiver.by}: {waiver.reason}")
         return _train_tokens(project, store, record, waiver, resume=resume, device=device, started=started)
-    scrubbed_eval = check_scrubbed(store, record, "eval")[0] if project.data.eval is not None else None
-    data = load_training_data(project, scrubbed_path, scrubbed_eval)
+    prep = prepared or prepare_training(project, store, record, waiver_reason=waiver_reason, resume=resume)
+    resume, waiver, data, split, base_path = prep.resume, prep.waiver, prep.data, prep.split, prep.base_path
+    if waiver is not None:
+        record.notice("train", "unscrubbed_waiver",
+                      f"trained on unscrubbed data ({prep.why_unscrubbed}); waiver by {waiver.by}: {waiver.reason}")
     frame, labels = data.table.frame, data.table.labels
     has_eval = data.eval_table is not None
-    split = make_splits(frame[LABEL].to_numpy(), project.split, has_eval=has_eval,
-                        min_rows_per_class=project.train.min_rows_per_class)
-    base_path = resolve_base_model(project.model.base)
-    base_hashes = hash_model_files(base_path)
+    base_hashes = prep.base_hashes
     test_frame = data.eval_table.frame if has_eval else frame[split == "test"]
     train_frame, val_frame = frame[split == "train"], frame[split == "validation"]
     run_dir = store.run_dir(record.run_id)

@@ -79,3 +79,33 @@ def test_schema_policy_command_prints_the_policy_schema(capsys):
     assert main(["schema", "policy"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema["title"] == "Policy" and "waivers" in schema["properties"]
+
+
+@pytest.mark.parametrize("line", ["expires: 2026-02-30", "expires: 2026-13-45"])
+def test_an_impossible_waiver_date_is_bad_input_with_its_line(line):
+    from audit.core.errors import BadInputError
+    from audit.policy import policy_from_text
+
+    text = ("name: p\nchecks:\n  impact_ratio: {min: 0.8}\nwaivers:\n"
+            f"  - check: impact_ratio\n    owner: a\n    reason: r\n    {line}\n")
+    with pytest.raises(BadInputError) as err:
+        policy_from_text(text, source="p.yaml")
+    assert "p.yaml:8" in str(err.value) and "expires" in str(err.value)
+
+
+@pytest.mark.parametrize("checks", ["{}", "\n  macro_f1: {enabled: false}"])
+def test_a_policy_that_checks_nothing_is_an_error_unless_allowed(checks):
+    from audit.core.errors import BadInputError
+    from audit.policy import policy_from_text
+
+    with pytest.raises(BadInputError, match="allow_empty"):
+        policy_from_text(f"name: p\nchecks: {checks}\n", source="p.yaml")
+    assert policy_from_text(f"name: p\nallow_empty: true\nchecks: {checks}\n", source="p.yaml").allow_empty
+
+
+def test_a_warn_only_policy_is_flagged_by_the_gate(tmp_path, capsys):
+    store = RunStore(tmp_path / "runs")
+    store.create(RunRecord(run_id="r1"))
+    (tmp_path / "p.yaml").write_text("name: p\nchecks:\n  macro_f1: {min: 0.5, severity: warn, on_missing: warn}\n")
+    assert main(["gate", "r1", "--policy", str(tmp_path / "p.yaml"), "--runs-root", str(store.root)]) == 0
+    assert "no check with severity block" in capsys.readouterr().err

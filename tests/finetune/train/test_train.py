@@ -293,3 +293,73 @@ def test_two_processes_train_like_one_and_resume_after_a_kill(tmp_path, monkeypa
     a, b = _weights(store.run_dir("two") / "model"), _weights(store.run_dir("killed") / "model")
     for name in a:
         np.testing.assert_allclose(a[name], b[name], atol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize("case", ["single_class", "no_weights", "resume_without_checkpoint", "changed_labels_on_resume"])
+def test_bad_input_leaves_the_record_byte_identical(tmp_path, monkeypatch, case, capsys):
+    frame, model, args = _rows(10), None, ["--run", "r1"]
+    if case == "single_class":
+        frame["relief"] = "relief"
+    elif case == "no_weights":
+        model = make_tiny_model(tmp_path / "base", LABELS, POSITIVE + NEGATIVE)
+        (model / "model.safetensors").unlink()
+    config = _project(tmp_path, frame, model=model)
+    store, parquet = _scrubbed_run(config)
+    if case == "resume_without_checkpoint":
+        args.append("--resume")
+    elif case == "changed_labels_on_resume":  # caught only inside the loop, after training started
+        monkeypatch.setenv("GOVAUDIT_TRAIN_FAULT", "interrupt@2")
+        _cli(config, "--run", "r1")
+        monkeypatch.delenv("GOVAUDIT_TRAIN_FAULT")
+        relabelled = pd.read_parquet(parquet)
+        relabelled.loc[relabelled.index[:6], "relief"] = "partial"
+        relabelled.to_parquet(parquet, index=False)
+        record = store.load("r1")
+        record.scrub.output = fingerprint(parquet, pd.read_parquet(parquet), role="scrubbed")
+        store.save(record)
+        args.append("--resume")
+    before = (store.run_dir("r1") / "record.json").read_bytes()
+    row_before = store.list()[0]
+    capsys.readouterr()
+    assert main(["train", "--config", str(config), "--runs-root", str(config.parent / "runs"), *args]) == 2
+    assert (store.run_dir("r1") / "record.json").read_bytes() == before
+    assert store.list()[0] == row_before
+    if case != "changed_labels_on_resume":  # the resume hint comes only once the input is valid
+        assert "if interrupted, continue with" not in capsys.readouterr().err
+
+
+def test_a_new_waived_run_with_bad_input_leaves_no_run(tmp_path):
+    frame = _rows(10)
+    frame["relief"] = "relief"
+    config = _project(tmp_path, frame)
+    assert _cli(config, "--allow-unscrubbed", "--reason", "synthetic") == 2
+    assert not (tmp_path / "runs").exists() or not [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
+
+
+def test_a_run_killed_during_training_is_listed_as_running_not_completed(tmp_path, monkeypatch):
+    import finetune.train
+
+    config = _project(tmp_path, _rows(10))
+    store, _ = _scrubbed_run(config)
+    seen = {}
+
+    def killed(project, store_, record, **kwargs):  # what the store holds at the moment training starts (= after kill -9)
+        seen["record"], seen["row"] = store.load("r1").status, store.list()[0]["status"]
+        raise SystemExit(137)
+
+    monkeypatch.setattr(finetune.train, "train_run", killed)
+    with pytest.raises(SystemExit):
+        _cli(config, "--run", "r1")
+    assert seen == {"record": "running", "row": "running"}
+
+
+def test_a_successful_resume_clears_the_interrupted_notice(tmp_path, monkeypatch):
+    config = _project(tmp_path, _rows(12))
+    store, _ = _scrubbed_run(config)
+    monkeypatch.setenv("GOVAUDIT_TRAIN_FAULT", "interrupt@2")
+    _cli(config, "--run", "r1")
+    assert any(n.code == "interrupted" for n in store.load("r1").notices)
+    monkeypatch.delenv("GOVAUDIT_TRAIN_FAULT")
+    assert _cli(config, "--run", "r1", "--resume") == 0
+    record = store.load("r1")
+    assert record.status == "completed" and not any(n.code == "interrupted" for n in record.notices)
