@@ -55,7 +55,7 @@ def test_audit_of_a_token_classifier_reports_lower_recall_for_the_missed_group(t
     (tmp_path / "govaudit.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     common = ["--config", str(tmp_path / "govaudit.yaml"), "--runs-root", str(tmp_path / "runs")]
     assert main(["--quiet", "train", *common, "--allow-unscrubbed", "--reason", "synthetic"]) == 0
-    [run] = [p.name for p in (tmp_path / "runs").iterdir() if p.is_dir()]
+    [run] = [p.name for p in (tmp_path / "runs").iterdir() if p.is_dir() and not p.name.startswith(".")]
     assert main(["--quiet", "audit", *common, "--run", run]) == 0
     record = RunStore(tmp_path / "runs").load(run)
     assert record.stages == ["train", "audit"] and record.entities.n_docs == 70

@@ -58,7 +58,7 @@ def test_cli_records_the_certificate_and_the_policy_gates_on_it(tmp_path):
     (tmp_path / "govaudit.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     args = ["--quiet", "scrub", "--config", str(tmp_path / "govaudit.yaml"), "--runs-root", str(tmp_path / "runs")]
     assert main([*args, "--evaluate", str(labelled), "--n-boot", "20"]) == 0
-    [run] = [p.name for p in (tmp_path / "runs").iterdir() if p.is_dir()]
+    [run] = [p.name for p in (tmp_path / "runs").iterdir() if p.is_dir() and not p.name.startswith(".")]
     record = RunStore(tmp_path / "runs").load(run)
     assert record.stages == ["pii_evaluation"] and record.pii_evaluation.n_docs == 4
     assert record.scrub is None  # evaluating does not scrub the data

@@ -46,7 +46,7 @@ def _cli(config: Path, *args: str) -> int:
 
 
 def _run_id(config: Path) -> str:
-    [run] = [p.name for p in (config.parent / "runs").iterdir() if p.is_dir()]
+    [run] = [p.name for p in (config.parent / "runs").iterdir() if p.is_dir() and not p.name.startswith(".")]
     return run
 
 

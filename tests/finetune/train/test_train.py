@@ -333,7 +333,7 @@ def test_a_new_waived_run_with_bad_input_leaves_no_run(tmp_path):
     frame["relief"] = "relief"
     config = _project(tmp_path, frame)
     assert _cli(config, "--allow-unscrubbed", "--reason", "synthetic") == 2
-    assert not (tmp_path / "runs").exists() or not [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
+    assert not (tmp_path / "runs").exists() or not [p for p in (tmp_path / "runs").iterdir() if p.is_dir() and not p.name.startswith(".")]
 
 
 def test_a_run_killed_during_training_is_listed_as_running_not_completed(tmp_path, monkeypatch):
