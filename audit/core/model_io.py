@@ -16,7 +16,7 @@ import numpy as np
 from .console import progress
 from .errors import BadInputError
 
-__all__ = ["LoadedClassifier", "load_classifier", "predict_proba", "pick_device", "has_native_bf16"]
+__all__ = ["LoadedClassifier", "load_classifier", "load_pretrained", "predict_proba", "pick_device", "has_native_bf16"]
 
 
 @dataclass
@@ -72,19 +72,27 @@ def load_classifier(path: str | Path, device: str | None = None) -> LoadedClassi
         raise BadInputError(f"model directory not found: {path}", fix="train a model first or point to a local HF model directory")
     if not any(path.glob("*.safetensors")):
         raise BadInputError(f"no *.safetensors weights in {path}", fix="govaudit loads safetensors only; re-save the model with safe_serialization=True")
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification
+
+    model, tokenizer, labels, target = load_pretrained(path, AutoModelForSequenceClassification, device, "model")
+    return LoadedClassifier(model=model, tokenizer=tokenizer, labels=labels, path=path, device=target)
+
+
+def load_pretrained(path: Path, auto_class: Any, device: str | None, what: str) -> tuple[Any, Any, list[str], Any]:
+    """(model in eval mode on its device, tokenizer, labels by id, device) from a local directory: safetensors only,
+    no remote code, offline; a load failure is bad input naming `what`."""
+    from transformers import AutoTokenizer
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
-        model = AutoModelForSequenceClassification.from_pretrained(path, local_files_only=True, use_safetensors=True,
-                                                                   trust_remote_code=False)
+        model = auto_class.from_pretrained(path, local_files_only=True, use_safetensors=True, trust_remote_code=False)
     except (OSError, ValueError) as err:
-        raise BadInputError(f"cannot load model: {str(err).splitlines()[0][:200]}", where=str(path)) from None
+        raise BadInputError(f"cannot load {what}: {str(err).splitlines()[0][:200]}", where=str(path)) from None
     id2label = model.config.id2label
     labels = [str(id2label[i]) for i in range(len(id2label))]
     target = pick_device(device)
     model.to(target).eval()
-    return LoadedClassifier(model=model, tokenizer=tokenizer, labels=labels, path=path, device=target)
+    return model, tokenizer, labels, target
 
 
 def predict_proba(classifier: LoadedClassifier, texts: list[str], *, batch_size: int = 64, max_length: int = 128,

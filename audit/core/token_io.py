@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .errors import BadInputError
-from .model_io import pick_device
+from .model_io import load_pretrained
 
 __all__ = ["IGNORE", "EncodedWords", "encode_words", "LoadedTokenClassifier", "load_token_classifier",
            "predict_word_tags"]
@@ -81,17 +81,9 @@ def load_token_classifier(path: str | Path, device: str | None = None) -> Loaded
     if not path.is_dir() or not any(path.glob("*.safetensors")):
         raise BadInputError(f"no token classifier (*.safetensors) in {path}",
                             fix="train one with task: token_classification, or point to a local HF model directory")
-    from transformers import AutoModelForTokenClassification, AutoTokenizer
+    from transformers import AutoModelForTokenClassification
 
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
-        model = AutoModelForTokenClassification.from_pretrained(path, local_files_only=True, use_safetensors=True,
-                                                                trust_remote_code=False)
-    except (OSError, ValueError) as err:
-        raise BadInputError(f"cannot load token classifier: {str(err).splitlines()[0][:200]}", where=str(path)) from None
-    labels = [str(model.config.id2label[i]) for i in range(len(model.config.id2label))]
-    target = pick_device(device)
-    model.to(target).eval()
+    model, tokenizer, labels, target = load_pretrained(path, AutoModelForTokenClassification, device, "token classifier")
     return LoadedTokenClassifier(model=model, tokenizer=tokenizer, labels=labels, path=path, device=target)
 
 
