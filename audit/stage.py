@@ -18,16 +18,16 @@ import pandas as pd
 from audit.core.config import DataConfig, ProjectConfig
 from audit.core.console import info, warn
 from audit.core.data import LABEL, ROW_ID, TEXT, ValidatedTable, read_table, validate_table
-from audit.core.engine import predict_proba_ray
+from audit.core.engine import model_map, split_rows
 from audit.core.errors import BadInputError
 from audit.core.io import atomic_path, atomic_write_text
 from audit.core.model_io import LoadedClassifier, load_classifier, predict_proba
-from audit.fairness import CONSTRAINTS, fairness_section, mitigate_threshold, resolve_outcomes
+from audit.fairness import CONSTRAINTS, GroupCounts, fairness_section, mitigate_threshold, resolve_outcomes
 from audit.record import Execution, FairnessSection, RunRecord, fingerprint
 from audit.record.store import RunStore, finish_stage
 
 __all__ = ["PREDICTIONS_FILE", "THRESHOLDS_FILE", "SPLITS_FILE", "HeldOut", "PreparedAudit", "text_fingerprints",
-           "load_held_out", "write_predictions", "prepare_audit", "check_mitigation", "run_audit"]
+           "load_held_out", "write_predictions", "predict_and_count", "prepare_audit", "check_mitigation", "run_audit"]
 
 PREDICTIONS_FILE = "predictions.parquet"
 THRESHOLDS_FILE = "thresholds.json"
@@ -137,6 +137,27 @@ def write_predictions(path: Path, frame: pd.DataFrame, proba: np.ndarray | None,
         pq.write_table(pa.table(out), tmp)
 
 
+def predict_and_count(classifier: LoadedClassifier, texts: list[str], y_true: np.ndarray, sensitive: pd.DataFrame, *,
+                      count: bool, batch_size: int, max_length: int) -> tuple[np.ndarray, GroupCounts | None]:
+    """One shard of a Ray audit: the probabilities and, with `count`, the shard's `GroupCounts` (added up by the
+    driver); score outcomes are counted by the driver, since their threshold is the median over all rows."""
+    proba = predict_proba(classifier, texts, batch_size=batch_size, max_length=max_length)
+    counts = GroupCounts.from_arrays(sensitive, y_true, proba.argmax(axis=1), classifier.labels) if count else None
+    return proba, counts
+
+
+def _predict_on_ray(classifier: LoadedClassifier, texts: list[str], y_true: np.ndarray, sensitive: pd.DataFrame,
+                    project: ProjectConfig, batch_size: int) -> tuple[np.ndarray, GroupCounts | None, Execution]:
+    engine = project.engine
+    shards = [(texts[rows], y_true[rows], sensitive.iloc[rows]) for rows in split_rows(len(texts), engine.shard_rows)]
+    parts, workers = model_map(classifier.path, predict_and_count, shards, engine,
+                               count=project.fairness.outcome_kind != "score", batch_size=batch_size,
+                               max_length=project.model.max_length)
+    counts = [c for _, c in parts if c is not None]
+    return (np.concatenate([p for p, _ in parts]), GroupCounts.total(counts) if counts else None,
+            Execution(engine="ray", workers=workers, shards=len(shards)))
+
+
 def _target_label(labels: list[str], project: ProjectConfig) -> str:
     """The class whose probability the probes follow: the favorable label (or the adverse one, if that is named)."""
     outcome = resolve_outcomes(labels, project.fairness)[0]
@@ -161,7 +182,7 @@ def _run_probes(classifier: LoadedClassifier, frame: pd.DataFrame, record: RunRe
     if project.attribution.enabled:
         record.attribution = attribution_section(classifier, frame, project.attribution,
                                                  list(project.data.sensitive_features), target, terms=terms,
-                                                 model_max_length=project.model.max_length)
+                                                 model_max_length=project.model.max_length, engine=project.engine)
 
 
 def _notices(section: FairnessSection, record: RunRecord) -> None:
@@ -238,23 +259,21 @@ def run_audit(project: ProjectConfig, store: RunStore, record: RunRecord, prepar
             record.notice("fairness", "train_overlap", message)
 
     texts = frame[TEXT].tolist()
-    execution = None
+    index = {label: i for i, label in enumerate(labels)}
+    y_true = frame[LABEL].map(index).to_numpy()
+    execution = counts = None
     if project.engine.kind == "ray" and texts:
-        proba, workers = predict_proba_ray(classifier.path, texts, project.engine, batch_size=batch_size,
-                                           max_length=project.model.max_length)
-        execution = Execution(engine="ray", workers=workers, shards=-(-len(texts) // project.engine.shard_rows))
+        proba, counts, execution = _predict_on_ray(classifier, texts, y_true, frame[sensitive], project, batch_size)
     else:
         proba = predict_proba(classifier, texts, batch_size=batch_size, max_length=project.model.max_length)
     y_pred = proba.argmax(axis=1)
-    index = {label: i for i, label in enumerate(labels)}
-    y_true = frame[LABEL].map(index).to_numpy()
     write_predictions(store.artifact(record.run_id, PREDICTIONS_FILE), frame, proba, labels, y_pred, sensitive,
                       keep_text=keep_text)
 
     section = fairness_section(y_true=y_true, y_pred=y_pred, labels=labels, sensitive=frame[sensitive],
                                config=project.fairness, proba=proba, unknown_group=project.data.unknown_group,
                                predictions_artifact=PREDICTIONS_FILE, unknown_counts=held.table.unknown_counts,
-                               overlap_with_training=overlap)
+                               overlap_with_training=overlap, counts=counts)
     section.execution = execution
     if mitigate == "threshold":
         result, payload = mitigate_threshold(proba=proba, y_true=y_true, y_pred=y_pred, labels=labels,

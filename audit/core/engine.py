@@ -23,7 +23,8 @@ from .config import EngineConfig
 from .errors import BadInputError
 from .io import atomic_path, atomic_write_text
 
-__all__ = ["Cached", "ShardCache", "ray_session", "worker_count", "ordered_map", "predict_proba_ray", "FAULT_ENV"]
+__all__ = ["Cached", "ShardCache", "ray_session", "worker_count", "ordered_map", "model_map", "split_rows",
+           "predict_proba_ray", "FAULT_ENV"]
 
 FAULT_ENV = "GOVAUDIT_FAULT_AFTER_SHARDS"  # tests: stop a job after this many computed shards
 
@@ -161,8 +162,8 @@ class ShardCache:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-class _PredictActor:
-    """Holds one copy of the classifier; predicts a shard of texts."""
+class _ModelActor:
+    """Holds one copy of the classifier; runs `function(classifier, *shard, **options)` on the shards sent to it."""
 
     def __init__(self, model_dir: str, device: str | None) -> None:
         from .console import set_quiet
@@ -171,10 +172,31 @@ class _PredictActor:
         set_quiet(True)
         self.classifier = load_classifier(model_dir, device)
 
-    def predict(self, texts: list[str], batch_size: int, max_length: int) -> np.ndarray:
-        from .model_io import predict_proba
+    def run(self, function: Callable[..., Any], shard: tuple[Any, ...], options: dict[str, Any]) -> Any:
+        return function(self.classifier, *shard, **options)
 
-        return predict_proba(self.classifier, texts, batch_size=batch_size, max_length=max_length)
+
+def model_map(model_dir: str | Path, function: Callable[..., Any], shards: list[tuple[Any, ...]],
+              config: EngineConfig, **options: Any) -> tuple[list[Any], int]:
+    """`function(classifier, *shard, **options)` for each shard on Ray actors that each load the model once.
+
+    `function` must be importable by the workers (a module-level function of an installed package). Returns the
+    results in shard order and the number of actors used.
+    """
+    if not shards:
+        return [], 0
+    with ray_session(config) as ray:
+        remote = ray.remote(num_cpus=config.cpus_per_worker, num_gpus=config.gpus_per_worker)(_ModelActor)
+        device = "cuda" if config.gpus_per_worker > 0 else "cpu"
+        n_actors = min(worker_count(ray, config), len(shards))
+        actors = [remote.remote(str(model_dir), device) for _ in range(n_actors)]
+        parts = list(ordered_map(actors, lambda actor, shard: actor.run.remote(function, shard, options), shards))
+    return parts, n_actors
+
+
+def split_rows(n: int, shard_rows: int) -> list[slice]:
+    """Consecutive slices of at most `shard_rows` rows covering `range(n)`."""
+    return [slice(i, min(i + shard_rows, n)) for i in range(0, n, max(1, shard_rows))]
 
 
 def predict_proba_ray(model_dir: str | Path, texts: list[str], config: EngineConfig, *, batch_size: int,
@@ -186,11 +208,9 @@ def predict_proba_ray(model_dir: str | Path, texts: list[str], config: EngineCon
     Within a shard the batches are the local ones (length-sorted); across shards the batch composition differs, so
     probabilities agree with the local engine to float rounding (see docs/scale.md), not bit for bit.
     """
-    with ray_session(config) as ray:
-        remote = ray.remote(num_cpus=config.cpus_per_worker, num_gpus=config.gpus_per_worker)(_PredictActor)
-        device = "cuda" if config.gpus_per_worker > 0 else "cpu"
-        n_actors = min(worker_count(ray, config), max(1, -(-len(texts) // config.shard_rows)))
-        actors = [remote.remote(str(model_dir), device) for _ in range(n_actors)]
-        shards = (texts[i: i + config.shard_rows] for i in range(0, len(texts), config.shard_rows))
-        parts = list(ordered_map(actors, lambda a, shard: a.predict.remote(shard, batch_size, max_length), shards))
+    from .model_io import predict_proba
+
+    shards = [(texts[rows],) for rows in split_rows(len(texts), config.shard_rows)]
+    parts, n_actors = model_map(model_dir, predict_proba, shards, config, batch_size=batch_size,
+                                max_length=max_length)
     return np.concatenate(parts), n_actors
