@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .config import EngineConfig
-from .errors import BadInputError
+from .errors import BadInputError, GovauditError
 from .io import atomic_path, atomic_write_text
 
 __all__ = ["Cached", "ShardCache", "ray_session", "worker_count", "ordered_map", "model_map", "split_rows",
@@ -97,7 +97,12 @@ def ordered_map(actors: list[Any], call: Callable[[Any, Any], Any], items: Itera
         if isinstance(head, Cached):
             return head.value
         release([head])
-        return ray.get(head)
+        try:
+            return ray.get(head)
+        except ray.exceptions.RayTaskError as err:  # bad input found on an actor: the same error as locally
+            if isinstance(getattr(err, "cause", None), GovauditError):
+                raise err.cause from None
+            raise
 
     for item in items:
         if isinstance(item, Cached):
