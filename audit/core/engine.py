@@ -23,7 +23,7 @@ from .config import EngineConfig
 from .errors import BadInputError, GovauditError
 from .io import atomic_path, atomic_write_text
 
-__all__ = ["Cached", "ShardCache", "ray_session", "worker_count", "ordered_map", "model_map", "split_rows",
+__all__ = ["Cached", "ShardCache", "ray_session", "worker_count", "ordered_map", "ModelMap", "split_rows",
            "predict_proba_ray", "FAULT_ENV"]
 
 FAULT_ENV = "GOVAUDIT_FAULT_AFTER_SHARDS"  # tests: stop a job after this many computed shards
@@ -181,22 +181,31 @@ class _ModelActor:
         return function(self.classifier, *shard, **options)
 
 
-def model_map(model_dir: str | Path, function: Callable[..., Any], shards: list[tuple[Any, ...]],
-              config: EngineConfig, **options: Any) -> tuple[list[Any], int]:
-    """`function(classifier, *shard, **options)` for each shard on Ray actors that each load the model once.
+class ModelMap:
+    """`function(classifier, *shard, **options)` for each shard, on Ray actors that each load the model once.
 
-    `function` must be importable by the workers (a module-level function of an installed package). Returns the
-    results in shard order and the number of actors used.
+    Iterating yields the results in shard order as they finish; `Cached` shards pass through without an actor (and
+    without starting Ray when every shard is cached). `function` must be importable by the workers (a module-level
+    function of an installed package). `workers`: the number of actors, once iteration has started.
     """
-    if not shards:
-        return [], 0
-    with ray_session(config) as ray:
-        remote = ray.remote(num_cpus=config.cpus_per_worker, num_gpus=config.gpus_per_worker)(_ModelActor)
-        device = "cuda" if config.gpus_per_worker > 0 else "cpu"
-        n_actors = min(worker_count(ray, config), len(shards))
-        actors = [remote.remote(str(model_dir), device) for _ in range(n_actors)]
-        parts = list(ordered_map(actors, lambda actor, shard: actor.run.remote(function, shard, options), shards))
-    return parts, n_actors
+
+    def __init__(self, model_dir: str | Path, function: Callable[..., Any], shards: list[Any], config: EngineConfig,
+                 **options: Any) -> None:
+        self.model_dir, self.function, self.shards, self.config, self.options = model_dir, function, shards, config, options
+        self.workers = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        todo = sum(not isinstance(shard, Cached) for shard in self.shards)
+        if todo == 0:
+            yield from (shard.value for shard in self.shards)
+            return
+        with ray_session(self.config) as ray:
+            remote = ray.remote(num_cpus=self.config.cpus_per_worker, num_gpus=self.config.gpus_per_worker)(_ModelActor)
+            device = "cuda" if self.config.gpus_per_worker > 0 else "cpu"
+            self.workers = min(worker_count(ray, self.config), todo)
+            actors = [remote.remote(str(self.model_dir), device) for _ in range(self.workers)]
+            yield from ordered_map(actors, lambda actor, shard: actor.run.remote(self.function, shard, self.options),
+                                   self.shards)
 
 
 def split_rows(n: int, shard_rows: int) -> list[slice]:
@@ -216,6 +225,5 @@ def predict_proba_ray(model_dir: str | Path, texts: list[str], config: EngineCon
     from .model_io import predict_proba
 
     shards = [(texts[rows],) for rows in split_rows(len(texts), config.shard_rows)]
-    parts, n_actors = model_map(model_dir, predict_proba, shards, config, batch_size=batch_size,
-                                max_length=max_length)
-    return np.concatenate(parts), n_actors
+    mapped = ModelMap(model_dir, predict_proba, shards, config, batch_size=batch_size, max_length=max_length)
+    return np.concatenate(list(mapped)), mapped.workers

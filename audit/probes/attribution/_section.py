@@ -8,7 +8,7 @@ import pandas as pd
 
 from audit.core.config import AttributionConfig, EngineConfig
 from audit.core.console import info, warn
-from audit.core.engine import model_map
+from audit.core.engine import ModelMap
 from audit.core.errors import BadInputError
 from audit.core.model_io import LoadedClassifier
 from audit.probes.counterfactual import Swapper, bootstrap_mean
@@ -93,8 +93,8 @@ def attribute_on_engine(classifier: LoadedClassifier, texts: list[str], targets:
     order = length_order(classifier, texts, options["max_length"])
     step = options["batch_size"] * SHARD_BATCHES
     shards = [order[i:i + step] for i in range(0, len(order), step)]
-    parts, _ = model_map(classifier.path, attribute_texts,
-                         [([texts[i] for i in rows], [targets[i] for i in rows]) for rows in shards], engine, **options)
+    parts = ModelMap(classifier.path, attribute_texts,
+                     [([texts[i] for i in rows], [targets[i] for i in rows]) for rows in shards], engine, **options)
     results: list[WordAttribution | None] = [None] * len(texts)
     for rows, part in zip(shards, parts):
         for i, result in zip(rows, part):
