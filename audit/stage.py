@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,16 +19,16 @@ import pandas as pd
 from audit.core.config import DataConfig, ProjectConfig
 from audit.core.console import info, warn
 from audit.core.data import LABEL, ROW_ID, TEXT, ValidatedTable, read_table, validate_table
-from audit.core.engine import predict_proba_ray
+from audit.core.engine import FAULT_ENV, Cached, ModelMap, ShardCache, split_rows
 from audit.core.errors import BadInputError
-from audit.core.io import atomic_path, atomic_write_text
+from audit.core.io import atomic_path, atomic_write_text, sha256_bytes, sha256_file
 from audit.core.model_io import LoadedClassifier, load_classifier, predict_proba
-from audit.fairness import CONSTRAINTS, fairness_section, mitigate_threshold, resolve_outcomes
+from audit.fairness import CONSTRAINTS, GroupCounts, fairness_section, mitigate_threshold, resolve_outcomes
 from audit.record import Execution, FairnessSection, RunRecord, fingerprint
 from audit.record.store import RunStore, finish_stage
 
 __all__ = ["PREDICTIONS_FILE", "THRESHOLDS_FILE", "SPLITS_FILE", "HeldOut", "PreparedAudit", "text_fingerprints",
-           "load_held_out", "write_predictions", "prepare_audit", "check_mitigation", "run_audit"]
+           "load_held_out", "write_predictions", "predict_and_count", "prepare_audit", "check_mitigation", "run_audit"]
 
 PREDICTIONS_FILE = "predictions.parquet"
 THRESHOLDS_FILE = "thresholds.json"
@@ -137,6 +138,69 @@ def write_predictions(path: Path, frame: pd.DataFrame, proba: np.ndarray | None,
         pq.write_table(pa.table(out), tmp)
 
 
+def predict_and_count(classifier: LoadedClassifier, texts: list[str], y_true: np.ndarray, sensitive: pd.DataFrame, *,
+                      count: bool, batch_size: int, max_length: int) -> tuple[np.ndarray, GroupCounts | None]:
+    """One shard of a Ray audit: the probabilities and, with `count`, the shard's `GroupCounts` (added up by the
+    driver); score outcomes are counted by the driver, since their threshold is the median over all rows."""
+    proba = predict_proba(classifier, texts, batch_size=batch_size, max_length=max_length)
+    counts = GroupCounts.from_arrays(sensitive, y_true, proba.argmax(axis=1), classifier.labels) if count else None
+    return proba, counts
+
+
+def _predict_cache(classifier: LoadedClassifier, texts: list[str], y_true: np.ndarray, sensitive: pd.DataFrame,
+                   project: ProjectConfig, root: Path, count: bool) -> ShardCache:
+    """Finished predict shards of this model, these rows and these settings (kept until the audit completes)."""
+    digest = hashlib.sha256()
+    for name in sorted(p.name for p in Path(classifier.path).iterdir() if p.is_file()):
+        digest.update(f"{name}:{sha256_file(Path(classifier.path) / name)}".encode())
+    rows = hashlib.sha256("\x1f".join(texts).encode("utf-8"))
+    rows.update(np.asarray(y_true, np.int64).tobytes())
+    rows.update(pd.util.hash_pandas_object(sensitive.astype(str), index=False).to_numpy().tobytes())
+    key = ShardCache.key("predict", digest.hexdigest(), rows.hexdigest(), str(project.model.max_length),
+                         str(project.engine.shard_rows), str(count))
+    return ShardCache(root, key, enabled=project.engine.resume)
+
+
+def _predict_on_ray(classifier: LoadedClassifier, texts: list[str], y_true: np.ndarray, sensitive: pd.DataFrame,
+                    project: ProjectConfig, batch_size: int,
+                    cache_root: Path) -> tuple[np.ndarray, GroupCounts | None, Execution, ShardCache]:
+    """Probabilities and merged shard counts from Ray actors. Finished shards are cached under `cache_root`, so a
+    killed audit rerun with the same model, rows and settings computes only the missing ones."""
+    import pyarrow as pa
+
+    engine = project.engine
+    count = project.fairness.outcome_kind != "score"
+    cache = _predict_cache(classifier, texts, y_true, sensitive, project, cache_root, count)
+    slices = split_rows(len(texts), engine.shard_rows)
+    execution = Execution(engine="ray", workers=0, shards=len(slices))
+    shards: list = []
+    for i, rows in enumerate(slices):
+        hit = cache.get(i)
+        if hit is None:
+            shards.append((texts[rows], y_true[rows], sensitive.iloc[rows]))
+        else:
+            execution.shards_reused += 1
+            table, stats = hit
+            shards.append(Cached((np.stack([c.to_numpy() for c in table.columns], axis=1),
+                                  GroupCounts.from_dict(stats["counts"]) if stats["counts"] else None)))
+    mapped = ModelMap(classifier.path, predict_and_count, shards, engine, count=count, batch_size=batch_size,
+                      max_length=project.model.max_length)
+    fault_after = int(os.environ.get(FAULT_ENV, "0") or 0)
+    probas, counts, computed = [], [], 0
+    for i, (proba, part) in enumerate(mapped):
+        if not isinstance(shards[i], Cached):
+            cache.put(i, pa.table({f"p{j}": proba[:, j] for j in range(proba.shape[1])}),
+                      {"counts": part.to_dict() if part is not None else None})
+            computed += 1
+            if fault_after and computed >= fault_after:
+                raise KeyboardInterrupt(f"{FAULT_ENV}: stopped after {computed} shard(s)")
+        probas.append(proba)
+        counts += [part] if part is not None else []
+        execution.shard_sha256.append(sha256_bytes(np.ascontiguousarray(proba, dtype=np.float32).tobytes()))
+    execution.workers = mapped.workers
+    return np.concatenate(probas), GroupCounts.total(counts) if counts else None, execution, cache
+
+
 def _target_label(labels: list[str], project: ProjectConfig) -> str:
     """The class whose probability the probes follow: the favorable label (or the adverse one, if that is named)."""
     outcome = resolve_outcomes(labels, project.fairness)[0]
@@ -161,7 +225,7 @@ def _run_probes(classifier: LoadedClassifier, frame: pd.DataFrame, record: RunRe
     if project.attribution.enabled:
         record.attribution = attribution_section(classifier, frame, project.attribution,
                                                  list(project.data.sensitive_features), target, terms=terms,
-                                                 model_max_length=project.model.max_length)
+                                                 model_max_length=project.model.max_length, engine=project.engine)
 
 
 def _notices(section: FairnessSection, record: RunRecord) -> None:
@@ -238,23 +302,22 @@ def run_audit(project: ProjectConfig, store: RunStore, record: RunRecord, prepar
             record.notice("fairness", "train_overlap", message)
 
     texts = frame[TEXT].tolist()
-    execution = None
+    index = {label: i for i, label in enumerate(labels)}
+    y_true = frame[LABEL].map(index).to_numpy()
+    execution = counts = cache = None
     if project.engine.kind == "ray" and texts:
-        proba, workers = predict_proba_ray(classifier.path, texts, project.engine, batch_size=batch_size,
-                                           max_length=project.model.max_length)
-        execution = Execution(engine="ray", workers=workers, shards=-(-len(texts) // project.engine.shard_rows))
+        proba, counts, execution, cache = _predict_on_ray(classifier, texts, y_true, frame[sensitive], project,
+                                                          batch_size, store.root)
     else:
         proba = predict_proba(classifier, texts, batch_size=batch_size, max_length=project.model.max_length)
     y_pred = proba.argmax(axis=1)
-    index = {label: i for i, label in enumerate(labels)}
-    y_true = frame[LABEL].map(index).to_numpy()
     write_predictions(store.artifact(record.run_id, PREDICTIONS_FILE), frame, proba, labels, y_pred, sensitive,
                       keep_text=keep_text)
 
     section = fairness_section(y_true=y_true, y_pred=y_pred, labels=labels, sensitive=frame[sensitive],
                                config=project.fairness, proba=proba, unknown_group=project.data.unknown_group,
                                predictions_artifact=PREDICTIONS_FILE, unknown_counts=held.table.unknown_counts,
-                               overlap_with_training=overlap)
+                               overlap_with_training=overlap, counts=counts)
     section.execution = execution
     if mitigate == "threshold":
         result, payload = mitigate_threshold(proba=proba, y_true=y_true, y_pred=y_pred, labels=labels,
@@ -272,4 +335,6 @@ def run_audit(project: ProjectConfig, store: RunStore, record: RunRecord, prepar
     audited = frame.assign(prediction=np.asarray(labels, dtype=object)[y_pred])
     _run_probes(classifier, audited, record, project, _target_label(labels, project))
     finish_stage(store, record, "audit")
+    if cache is not None:
+        cache.clear()
     return record

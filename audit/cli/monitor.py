@@ -19,9 +19,9 @@ import typer
 from audit.core.errors import BadInputError, ExitCode, PolicyFailed
 from audit.core.io import atomic_write_text
 
-from ._options import DbUrlOpt, RunsRootOpt, json_mode, open_store
+from ._options import DbUrlOpt, EngineOpt, RayAddressOpt, RunsRootOpt, engine_overrides, json_mode, open_store
 
-__all__ = ["register", "monitor_run", "child_run_id"]
+__all__ = ["register", "monitor_run", "child_run_id", "actor_describer"]
 
 OutOpt = Annotated[Path | None, typer.Option(help="Also write this output to PATH.")]
 
@@ -79,24 +79,39 @@ def _pii_detector(enabled: bool) -> Iterator[Callable[[list[str]], list[bool]] |
         yield lambda texts: [bool(found) for found in scrubber.find(texts)]
 
 
-def _describer(store, record, project, pii):
+def _tokenize_with(model_dir: Path, max_length: int):
     from transformers import AutoTokenizer
 
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+
+    def tokenize(texts: list[str]) -> list[list[int]]:
+        return tokenizer(texts, add_special_tokens=False, truncation=True, max_length=max_length)["input_ids"]
+
+    return tokenizer, tokenize
+
+
+def _describer(store, record, project, pii):
     from audit.monitor import TextDescriber
 
     if record.train is None:
         raise BadInputError(f"run {record.run_id} has no trained model (its tokenizer measures OOV tokens)",
                             fix="monitor a trained run, or set monitor.text_column: null")
-    tokenizer = AutoTokenizer.from_pretrained(store.artifact(record.run_id, record.train.model_artifact))
-    max_length = project.model.max_length
-
-    def tokenize(texts: list[str]) -> list[list[int]]:
-        return tokenizer(texts, add_special_tokens=False, truncation=True, max_length=max_length)["input_ids"]
-
+    tokenizer, tokenize = _tokenize_with(store.artifact(record.run_id, record.train.model_artifact),
+                                         project.model.max_length)
     train_texts, held_texts = _reference_texts(store, record, project)
     describer = TextDescriber.from_training(tokenize, train_texts, len(tokenizer), unk_id=tokenizer.unk_token_id,
                                             pii=pii)
     return describer, held_texts
+
+
+def actor_describer(model_dir: str, max_length: int, seen, unk_id: int | None, pii: bool):
+    """A Ray ingest actor's describer: the run's tokenizer, the training vocabulary `seen`, and (with `pii`) its own
+    patterns-mode scrubber, open for the actor's lifetime."""
+    from audit.monitor import TextDescriber
+
+    _, tokenize = _tokenize_with(Path(model_dir), max_length)
+    detector = _pii_detector(pii).__enter__()
+    return TextDescriber(tokenize, seen, unk_id, detector)
 
 
 def _encoder(store, record, max_length: int, device: str | None) -> Callable[[list[str]], object]:
@@ -134,8 +149,13 @@ def _child(store, parent):
 
 
 def monitor_run(store, run_id: str, logs: list[Path], *, window: str | None = None, policy: str | None = None,
-                config: Path | None = None, pii: bool = True, embeddings: int = 0, device: str | None = None):
-    """Ingest `logs` into the child run's windows and judge them; returns (child record, exit code)."""
+                config: Path | None = None, pii: bool = True, embeddings: int = 0, device: str | None = None,
+                engine_overrides: list[str] | None = None):
+    """Ingest `logs` into the child run's windows and judge them; returns (child record, exit code).
+
+    `engine_overrides` (`engine.kind=ray`, ...) choose where the logs are ingested (docs/scale.md)."""
+    import functools
+
     import numpy as np
     import pandas as pd
 
@@ -153,7 +173,8 @@ def monitor_run(store, run_id: str, logs: list[Path], *, window: str | None = No
     if "audit" not in parent.stages or not predictions_path.is_file():
         raise BadInputError(f"run {run_id} has no audit predictions to compare with",
                             fix=f"run `govaudit audit --run {run_id}` first")
-    project = load_config(config) if config else config_from_mapping(parent.config, source=f"run {run_id} config")
+    project = (load_config(config, overrides=engine_overrides) if config else
+               config_from_mapping(parent.config, source=f"run {run_id} config", overrides=engine_overrides))
     mapping = project.monitor
     spec = parse_window(window or mapping.window)
     loaded = load_monitor_policy(policy or mapping.policy)
@@ -194,8 +215,13 @@ def monitor_run(store, run_id: str, logs: list[Path], *, window: str | None = No
             ref_embeddings = load_sample(sample_path(child_dir, "reference"))
             if ref_embeddings is None:
                 ref_embeddings = embed(held_texts[:embeddings])
+        factory = None
+        if describer is not None and project.engine.kind == "ray":
+            factory = functools.partial(actor_describer, str(store.artifact(parent.run_id, parent.train.model_artifact)),
+                                        project.model.max_length, describer.seen, describer.unk_id, detector is not None)
         ingested = update_windows(child_dir, logs, schema, spec, describer=describer, embed=embed,
-                                  embed_sample=embeddings, save=False)
+                                  embed_sample=embeddings, save=False, engine=project.engine,
+                                  describer_factory=factory)
     section = monitoring_section(ingested, reference, spec, schema, loaded, run_dir=child_dir,
                                  reference_embeddings=ref_embeddings)
     if not store.exists(child.run_id):
@@ -228,6 +254,8 @@ def register(app: typer.Typer) -> None:
                                                                             "with the model's encoder for the MMD "
                                                                             "drift test (0: off).")] = 0,
         device: Annotated[str | None, typer.Option("--device", help="--embeddings: cpu or cuda.")] = None,
+        engine: EngineOpt = None,
+        ray_address: RayAddressOpt = None,
         runs_root: RunsRootOpt = None,
         db_url: DbUrlOpt = None,
         junit: OutOpt = None,
@@ -243,7 +271,8 @@ def register(app: typer.Typer) -> None:
 
         store = open_store(runs_root, db_url)
         child, code = monitor_run(store, run, list(log), window=window, policy=policy, config=config, pii=not no_pii,
-                                  embeddings=embeddings, device=device)
+                                  embeddings=embeddings, device=device,
+                                  engine_overrides=engine_overrides(None, engine, ray_address))
         section = child.monitoring
         payload = {"run_id": child.run_id, "parent_run_id": run, "exit_code": code,
                    **json.loads(section.model_dump_json(exclude={"windows"})),

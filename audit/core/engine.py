@@ -20,10 +20,11 @@ from typing import Any
 import numpy as np
 
 from .config import EngineConfig
-from .errors import BadInputError
+from .errors import BadInputError, GovauditError
 from .io import atomic_path, atomic_write_text
 
-__all__ = ["Cached", "ShardCache", "ray_session", "worker_count", "ordered_map", "predict_proba_ray", "FAULT_ENV"]
+__all__ = ["Cached", "ShardCache", "ray_session", "worker_count", "ordered_map", "ModelMap", "split_rows",
+           "predict_proba_ray", "FAULT_ENV"]
 
 FAULT_ENV = "GOVAUDIT_FAULT_AFTER_SHARDS"  # tests: stop a job after this many computed shards
 
@@ -96,7 +97,12 @@ def ordered_map(actors: list[Any], call: Callable[[Any, Any], Any], items: Itera
         if isinstance(head, Cached):
             return head.value
         release([head])
-        return ray.get(head)
+        try:
+            return ray.get(head)
+        except ray.exceptions.RayTaskError as err:  # bad input found on an actor: the same error as locally
+            if isinstance(getattr(err, "cause", None), GovauditError):
+                raise err.cause from None
+            raise
 
     for item in items:
         if isinstance(item, Cached):
@@ -161,8 +167,8 @@ class ShardCache:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-class _PredictActor:
-    """Holds one copy of the classifier; predicts a shard of texts."""
+class _ModelActor:
+    """Holds one copy of the classifier; runs `function(classifier, *shard, **options)` on the shards sent to it."""
 
     def __init__(self, model_dir: str, device: str | None) -> None:
         from .console import set_quiet
@@ -171,10 +177,40 @@ class _PredictActor:
         set_quiet(True)
         self.classifier = load_classifier(model_dir, device)
 
-    def predict(self, texts: list[str], batch_size: int, max_length: int) -> np.ndarray:
-        from .model_io import predict_proba
+    def run(self, function: Callable[..., Any], shard: tuple[Any, ...], options: dict[str, Any]) -> Any:
+        return function(self.classifier, *shard, **options)
 
-        return predict_proba(self.classifier, texts, batch_size=batch_size, max_length=max_length)
+
+class ModelMap:
+    """`function(classifier, *shard, **options)` for each shard, on Ray actors that each load the model once.
+
+    Iterating yields the results in shard order as they finish; `Cached` shards pass through without an actor (and
+    without starting Ray when every shard is cached). `function` must be importable by the workers (a module-level
+    function of an installed package). `workers`: the number of actors, once iteration has started.
+    """
+
+    def __init__(self, model_dir: str | Path, function: Callable[..., Any], shards: list[Any], config: EngineConfig,
+                 **options: Any) -> None:
+        self.model_dir, self.function, self.shards, self.config, self.options = model_dir, function, shards, config, options
+        self.workers = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        todo = sum(not isinstance(shard, Cached) for shard in self.shards)
+        if todo == 0:
+            yield from (shard.value for shard in self.shards)
+            return
+        with ray_session(self.config) as ray:
+            remote = ray.remote(num_cpus=self.config.cpus_per_worker, num_gpus=self.config.gpus_per_worker)(_ModelActor)
+            device = "cuda" if self.config.gpus_per_worker > 0 else "cpu"
+            self.workers = min(worker_count(ray, self.config), todo)
+            actors = [remote.remote(str(self.model_dir), device) for _ in range(self.workers)]
+            yield from ordered_map(actors, lambda actor, shard: actor.run.remote(self.function, shard, self.options),
+                                   self.shards)
+
+
+def split_rows(n: int, shard_rows: int) -> list[slice]:
+    """Consecutive slices of at most `shard_rows` rows covering `range(n)`."""
+    return [slice(i, min(i + shard_rows, n)) for i in range(0, n, max(1, shard_rows))]
 
 
 def predict_proba_ray(model_dir: str | Path, texts: list[str], config: EngineConfig, *, batch_size: int,
@@ -186,11 +222,8 @@ def predict_proba_ray(model_dir: str | Path, texts: list[str], config: EngineCon
     Within a shard the batches are the local ones (length-sorted); across shards the batch composition differs, so
     probabilities agree with the local engine to float rounding (see docs/scale.md), not bit for bit.
     """
-    with ray_session(config) as ray:
-        remote = ray.remote(num_cpus=config.cpus_per_worker, num_gpus=config.gpus_per_worker)(_PredictActor)
-        device = "cuda" if config.gpus_per_worker > 0 else "cpu"
-        n_actors = min(worker_count(ray, config), max(1, -(-len(texts) // config.shard_rows)))
-        actors = [remote.remote(str(model_dir), device) for _ in range(n_actors)]
-        shards = (texts[i: i + config.shard_rows] for i in range(0, len(texts), config.shard_rows))
-        parts = list(ordered_map(actors, lambda a, shard: a.predict.remote(shard, batch_size, max_length), shards))
-    return np.concatenate(parts), n_actors
+    from .model_io import predict_proba
+
+    shards = [(texts[rows],) for rows in split_rows(len(texts), config.shard_rows)]
+    mapped = ModelMap(model_dir, predict_proba, shards, config, batch_size=batch_size, max_length=max_length)
+    return np.concatenate(list(mapped)), mapped.workers

@@ -47,10 +47,16 @@ def group_names(sensitive: pd.DataFrame) -> np.ndarray:
 def fairness_section(*, y_true: np.ndarray, y_pred: np.ndarray, labels: list[str], sensitive: pd.DataFrame,
                      config: FairnessConfig, proba: np.ndarray | None = None, unknown_group: str = "unknown",
                      predictions_artifact: str = "predictions.parquet", unknown_counts: dict[str, int] | None = None,
-                     overlap_with_training: int = 0) -> FairnessSection:
-    """The run record's fairness section from label indices, probabilities and the sensitive-feature columns."""
-    audit = group_audit(np.asarray(y_true), np.asarray(y_pred), labels, sensitive, config, proba=proba,
-                        unknown_group=unknown_group)
+                     overlap_with_training: int = 0, counts: GroupCounts | None = None) -> FairnessSection:
+    """The run record's fairness section from label indices, probabilities and the sensitive-feature columns.
+
+    `counts`: the rows' `GroupCounts` already added up from shards (the Ray engine); the group audit then starts from
+    them instead of counting the rows again (the result is the same)."""
+    if counts is not None:
+        audit = audit_counts(counts, config, unknown_group=unknown_group)
+    else:
+        audit = group_audit(np.asarray(y_true), np.asarray(y_pred), labels, sensitive, config, proba=proba,
+                            unknown_group=unknown_group)
     if unknown_counts is None:
         unknown_counts = {c: int((sensitive[c].astype(str) == unknown_group).sum()) for c in sensitive.columns}
     return FairnessSection(

@@ -1,14 +1,14 @@
 """One monitor call: ingest new logs into the window store (skipping logs already ingested), judge every window."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from audit.core.config import MonitorConfig
+from audit.core.config import EngineConfig, MonitorConfig
 from audit.core.errors import BadInputError
 from audit.core.io import sha256_file
 from audit.record import LogFingerprint, MonitoringSection, utc_now
@@ -52,28 +52,55 @@ class Ingested:
     samples: dict[int, np.ndarray] = field(default_factory=dict)  # window -> embeddings changed by this call
 
 
-def update_windows(run_dir: Path, logs: Sequence[Path], schema: LogSchema, spec: WindowSpec, *,
-                   describer: TextDescriber | None = None, embed: Embed | None = None, embed_sample: int = 0,
-                   save: bool = True) -> Ingested:
-    """Merge every log not ingested before (by file SHA-256) into the window statistics; one atomic write at the end.
-    With `embed`, each window keeps the embeddings of its first `embed_sample` texts (returned in `samples`)."""
-    path = run_dir / WINDOWS_FILE
-    state = load_state(path, spec.text)
-    done = {log.file_sha256 for log in state.logs}
-    touched: set[int] = set()
-    new_logs, skipped = [], []
-    samples: dict[int, np.ndarray] = {}
-    keep = embed_sample if embed is not None else 0
+def _new_logs(logs: Sequence[Path], done: set[str]) -> tuple[list[tuple[Path, str]], list[str]]:
+    """(log, SHA-256) of the logs not ingested before, in order (a file listed twice counts once), and the others."""
+    new, skipped, seen = [], [], set(done)
     for log in logs:
         if not Path(log).is_file():
             raise BadInputError(f"log file not found: {log}", where="--log", fix="pass existing CSV/JSONL/Parquet logs")
         digest = sha256_file(log)
-        if digest in done:
+        if digest in seen:
             skipped.append(Path(log).name)
             continue
+        seen.add(digest)
+        new.append((Path(log), digest))
+    return new, skipped
+
+
+def update_windows(run_dir: Path, logs: Sequence[Path], schema: LogSchema, spec: WindowSpec, *,
+                   describer: TextDescriber | None = None, embed: Embed | None = None, embed_sample: int = 0,
+                   save: bool = True, engine: EngineConfig | None = None,
+                   describer_factory: Callable[[], TextDescriber] | None = None) -> Ingested:
+    """Merge every log not ingested before (by file SHA-256) into the window statistics; one atomic write at the end.
+    With `embed`, each window keeps the embeddings of its first `embed_sample` texts (returned in `samples`).
+
+    With `engine.kind: ray` each new log is ingested by a Ray actor (`ingest_logs_ray`), whose describer comes from
+    `describer_factory`; the statistics equal the local engine's. Embeddings need the local engine."""
+    path = run_dir / WINDOWS_FILE
+    state = load_state(path, spec.text)
+    touched: set[int] = set()
+    new_logs: list[LogFingerprint] = []
+    samples: dict[int, np.ndarray] = {}
+    keep = embed_sample if embed is not None else 0
+    pending, skipped = _new_logs(logs, {log.file_sha256 for log in state.logs})
+    on_ray = engine is not None and engine.kind == "ray"
+    if on_ray and embed is not None:
+        raise BadInputError("embedding drift runs on the local engine only", where="--embeddings",
+                            fix="drop --embeddings, or run this monitor call with --engine local")
+    if on_ray:
+        from ._ray import ingest_logs_ray
+
+        pieces = ingest_logs_ray([log for log, _ in pending], schema, spec, engine, first_row=state.rows_ingested,
+                                 describer_factory=describer_factory)
+        streams: list = [[(index, piece, []) for index, piece in part] for part in pieces]
+    else:
+        streams = [None] * len(pending)  # read lazily below: each log starts where the previous one ended
+    for (log, digest), stream in zip(pending, streams):
         rows = 0
-        for index, piece, texts in ingest_log(Path(log), schema, spec, row_offset=state.rows_ingested + rows,
-                                              describer=describer, keep_texts=keep):
+        if stream is None:
+            stream = ingest_log(log, schema, spec, row_offset=state.rows_ingested, describer=describer,
+                                keep_texts=keep)
+        for index, piece, texts in stream:
             state.windows[index] = state.windows[index].merge(piece) if index in state.windows else piece
             if texts:
                 have = samples.get(index)
@@ -87,10 +114,9 @@ def update_windows(run_dir: Path, logs: Sequence[Path], schema: LogSchema, spec:
             touched.add(index)
             rows += piece.n
         state.rows_ingested += rows
-        entry = LogFingerprint(name=Path(log).name, file_sha256=digest, rows=rows, ingested_at=utc_now())
+        entry = LogFingerprint(name=log.name, file_sha256=digest, rows=rows, ingested_at=utc_now())
         state.logs.append(entry)
         new_logs.append(entry)
-        done.add(digest)
     if save and new_logs:
         save_state(path, state)
     return Ingested(state, touched, new_logs, skipped, samples)

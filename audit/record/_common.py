@@ -64,7 +64,8 @@ class Execution(Record):
     shards_reused: int = Field(0, description="Shards taken from an interrupted earlier run of the same input and "
                                               "settings instead of being computed again.")
     shard_sha256: list[str] = Field(default_factory=list, description="Per output shard, in order, the SHA-256 of its "
-                                    "normalised table (audit.core.data.table_sha256); the table's own hash covers all.")
+                                    "output: scrub, its normalised table (audit.core.data.table_sha256; the table's "
+                                    "own hash covers all); predict, its float32 probabilities (row-major bytes).")
 
 
 class Artifact(Record):

@@ -33,7 +33,8 @@ from audit.core.errors import BadInputError
 from audit.core.io import atomic_write_text, sha256_bytes
 
 from . import RunRecord, SignoffAnchor, utc_now, validate_run_id
-from .store import ANCHOR_FILE, RunStore, _metadata
+from ._index import metadata
+from .store import ANCHOR_FILE, RunStore
 
 __all__ = [
     "DECISIONS",
@@ -54,7 +55,7 @@ _HASHED = ("seq", "run_id", "record_sha256", "decision", "comment", "reviewer", 
 _EXTRA = ("acknowledged",)  # hashed only when set, so entries written before it existed keep their hash
 
 signoff_table = Table(
-    "signoffs", _metadata,
+    "signoffs", metadata,
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("run_id", String(128), index=True, nullable=False),
     Column("record_sha256", String(64), nullable=False),
@@ -68,7 +69,7 @@ signoff_table = Table(
     Column("acknowledged", Text, nullable=False, default="", server_default=""),
 )
 head_table = Table(
-    "signoff_head", _metadata,
+    "signoff_head", metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", Integer, nullable=False),
     Column("entry_hash", String(64), nullable=False),

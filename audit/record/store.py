@@ -15,10 +15,6 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
-
 from audit.core.console import info, warn
 from audit.core.errors import BadInputError
 from audit.core.io import atomic_write_text, sha256_bytes, sha256_file
@@ -26,6 +22,8 @@ from audit.core.io import atomic_write_text, sha256_bytes, sha256_file
 from . import DOWNSTREAM, Artifact, RunRecord, SignoffAnchor, new_run_id, record_from_json, utc_now, validate_run_id
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from audit.core.config import ProjectConfig
 
 __all__ = ["RunStore", "RunSummary", "RECORD_FILE", "ANCHOR_FILE", "RecordConflict", "ArtifactCheck", "begin_run", "finish_stage",
@@ -33,22 +31,6 @@ __all__ = ["RunStore", "RunSummary", "RECORD_FILE", "ANCHOR_FILE", "RecordConfli
 
 RECORD_FILE = "record.json"
 ANCHOR_FILE = "signoff-anchor.json"
-_metadata = MetaData()
-runs_table = Table(
-    "runs", _metadata,
-    Column("run_id", String(128), primary_key=True),
-    Column("name", String(256)),
-    Column("created_at", String(40)),
-    Column("updated_at", String(40)),
-    Column("status", String(20)),
-    Column("stages", String(200)),
-    Column("model", String(512)),
-    Column("data", String(512)),
-    Column("verdict", String(20)),
-    Column("failed_checks", Integer),
-    Column("record_sha256", String(64)),
-    Column("summary", Text),
-)
 RunSummary = dict[str, Any]
 _LOCK_DIR = ".locks"
 
@@ -76,12 +58,17 @@ class RunStore:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
+            from sqlalchemy import create_engine
+            from sqlalchemy.exc import SQLAlchemyError
+
+            from ._index import metadata
+
             if self.database_url.startswith("sqlite:///"):
                 self.root.mkdir(parents=True, exist_ok=True)
             try:
                 self._engine = create_engine(self.database_url, future=True)
-                _metadata.create_all(self._engine)
-            except (OperationalError, SQLAlchemyError) as err:
+                metadata.create_all(self._engine)
+            except SQLAlchemyError as err:
                 raise BadInputError(f"run index unavailable: {type(err).__name__}: {str(err).splitlines()[0]}",
                                     where=self._safe_url(), fix="check --runs-root / database URL and permissions") from None
         return self._engine
@@ -223,11 +210,17 @@ class RunStore:
             "record_sha256": digest,
             "summary": json.dumps({"notices": len(record.notices)}),
         }
+        from ._index import runs_table
+
         with self.engine.begin() as conn:
             conn.execute(runs_table.delete().where(runs_table.c.run_id == record.run_id))
             conn.execute(runs_table.insert().values(**row))
 
     def list(self, *, status: str | None = None, verdict: str | None = None, limit: int | None = None) -> list[RunSummary]:
+        from sqlalchemy import select
+
+        from ._index import runs_table
+
         query = select(runs_table).order_by(runs_table.c.created_at.desc(), runs_table.c.run_id.desc())
         if status:
             query = query.where(runs_table.c.status == status)
@@ -271,6 +264,8 @@ class RunStore:
 
     def _drop_rows(self, run_ids: list[str]) -> None:
         if run_ids:
+            from ._index import runs_table
+
             with self.engine.begin() as conn:
                 conn.execute(runs_table.delete().where(runs_table.c.run_id.in_(run_ids)))
 

@@ -17,7 +17,7 @@ import numpy as np
 from audit.core.console import progress
 from audit.core.model_io import LoadedClassifier, has_native_bf16
 
-__all__ = ["WordAttribution", "attribute_texts", "resolve_precision"]
+__all__ = ["WordAttribution", "attribute_texts", "length_order", "resolve_precision"]
 
 
 @dataclass
@@ -109,6 +109,12 @@ def attribute_texts(classifier: LoadedClassifier, texts: list[str], targets: lis
     return results
 
 
+def length_order(classifier: LoadedClassifier, texts: list[str], max_length: int) -> np.ndarray:
+    """Positions of `texts` from the fewest tokens to the most (stable): the order in which they are batched."""
+    lengths = [len(ids) for ids in classifier.tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]]
+    return np.argsort(lengths, kind="stable")
+
+
 def _attribute(classifier: LoadedClassifier, texts: list[str], targets: list[int] | None, *, n_steps: int,
                internal_batch_size: int, batch_size: int, max_length: int, precision: str,
                desc: str) -> list[WordAttribution]:
@@ -124,8 +130,7 @@ def _attribute(classifier: LoadedClassifier, texts: list[str], targets: list[int
         return model(input_ids=input_ids, attention_mask=attention_mask).logits
 
     lig = LayerIntegratedGradients(forward, model.get_input_embeddings())
-    lengths = [len(ids) for ids in tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]]
-    order = np.argsort(lengths, kind="stable")
+    order = length_order(classifier, texts, max_length)
     batches = [order[i:i + batch_size] for i in range(0, len(texts), batch_size)]
     results: list[WordAttribution | None] = [None] * len(texts)
     model.eval()

@@ -6,21 +6,23 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from audit.core.config import AttributionConfig
+from audit.core.config import AttributionConfig, EngineConfig
 from audit.core.console import info, warn
+from audit.core.engine import ModelMap
 from audit.core.errors import BadInputError
 from audit.core.model_io import LoadedClassifier
 from audit.probes.counterfactual import Swapper, bootstrap_mean
 from audit.probes.counterfactual.terms import TermLists, load_terms
 from audit.record import AttributedExample, AttributionSection, GroupReliance
 
-from ._lig import WordAttribution, attribute_texts, resolve_precision
+from ._lig import WordAttribution, attribute_texts, length_order, resolve_precision
 
-__all__ = ["attribution_section", "stratified_sample", "sensitive_mask", "reliance_share"]
+__all__ = ["attribution_section", "attribute_on_engine", "stratified_sample", "sensitive_mask", "reliance_share"]
 
 N_TOP_WORDS = 10
 MIN_WORD_COUNT = 2  # a word must occur in >= 2 sampled examples of a class to be ranked (falls back to 1)
 N_EXAMPLES = 5
+SHARD_BATCHES = 4  # on Ray, each actor gets this many attribution batches at a time (one text costs n_steps passes)
 
 
 def stratified_sample(strata: pd.Series, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -82,9 +84,28 @@ def _top_words(attrs: list[WordAttribution], labels: list[str]) -> dict[str, lis
     return out
 
 
+def attribute_on_engine(classifier: LoadedClassifier, texts: list[str], targets: list[int],
+                        engine: EngineConfig | None, **options) -> list[WordAttribution]:
+    """`attribute_texts`, locally or on Ray actors. Ray shards are runs of whole batches of the local length order, so
+    every batch holds the texts it holds locally."""
+    if engine is None or engine.kind != "ray" or not texts:
+        return attribute_texts(classifier, texts, targets, **options)
+    order = length_order(classifier, texts, options["max_length"])
+    step = options["batch_size"] * SHARD_BATCHES
+    shards = [order[i:i + step] for i in range(0, len(order), step)]
+    parts = ModelMap(classifier.path, attribute_texts,
+                     [([texts[i] for i in rows], [targets[i] for i in rows]) for rows in shards], engine, **options)
+    results: list[WordAttribution | None] = [None] * len(texts)
+    for rows, part in zip(shards, parts):
+        for i, result in zip(rows, part):
+            results[i] = result
+    return results  # type: ignore[return-value]
+
+
 def attribution_section(classifier: LoadedClassifier, table: pd.DataFrame, config: AttributionConfig,
                         sensitive_features: list[str], target_label: str, *, terms: TermLists | None = None,
-                        terms_file=None, model_max_length: int = 128) -> AttributionSection:
+                        terms_file=None, model_max_length: int = 128,
+                        engine: EngineConfig | None = None) -> AttributionSection:
     """Attribute a stratified sample of `table` (columns row_id, text, prediction + sensitive features) to words.
 
     Texts are cut at `config.max_length` tokens, by default `model_max_length` (the window the model predicts on), so
@@ -92,6 +113,7 @@ def attribution_section(classifier: LoadedClassifier, table: pd.DataFrame, confi
 
     `target_label` names the class of interest (kept for the record); each example is attributed towards its own
     predicted class, so top words are per predicted class. Sensitive words: all families of the term lists.
+    With `engine.kind: ray` the sample is attributed on Ray actors (`attribute_on_engine`).
     """
     missing = [c for c in ("row_id", "text", "prediction", *sensitive_features) if c not in table.columns]
     if missing:
@@ -113,10 +135,10 @@ def attribution_section(classifier: LoadedClassifier, table: pd.DataFrame, confi
     texts = sample["text"].fillna("").astype(str).tolist()
     info(f"attribution: {len(texts)} of {len(table)} rows (stratified by prediction and {len(sensitive_features)} "
          f"sensitive feature(s)), n_steps={config.n_steps}")
-    attrs = attribute_texts(classifier, texts, [index[p] for p in predicted], n_steps=config.n_steps,
-                            internal_batch_size=config.internal_batch_size, batch_size=config.batch_size,
-                            max_length=max_length, refine_above=config.delta_warning,
-                            refine_steps=config.refine_steps, precision=config.precision)
+    attrs = attribute_on_engine(classifier, texts, [index[p] for p in predicted], engine, n_steps=config.n_steps,
+                                internal_batch_size=config.internal_batch_size, batch_size=config.batch_size,
+                                max_length=max_length, refine_above=config.delta_warning,
+                                refine_steps=config.refine_steps, precision=config.precision)
     shares = np.array([reliance_share(a.scores, sensitive_mask(t, a.spans, swappers)) for t, a in zip(texts, attrs)])
     rel = np.array([a.relative_delta for a in attrs])
     large = int((rel > config.delta_warning).sum())

@@ -174,6 +174,35 @@ def test_audit_on_ray_gives_the_local_predictions_and_numbers(project, local_ray
     assert ray_pred["row_id"].tolist() == local_pred["row_id"].tolist()
     assert on_ray.fairness.model_dump(include={"groupings", "overall"}) == local.fairness.model_dump(
         include={"groupings", "overall"})
-    assert on_ray.fairness.execution.model_dump() == {"engine": "ray", "workers": 2, "shards": 4,
-                                                      "shards_reused": 0, "shard_sha256": []}
+    execution = on_ray.fairness.execution
+    assert execution.model_dump(exclude={"shard_sha256"}) == {"engine": "ray", "workers": 2, "shards": 4,
+                                                              "shards_reused": 0}
+    assert len(execution.shard_sha256) == 4 and len(set(execution.shard_sha256)) == 4
     assert local.fairness.execution is None
+    assert not list((project / "runs").glob(".shards-*"))  # the finished audit leaves no cached shards
+
+
+def test_killed_ray_audit_resumes_from_its_finished_shards(project, local_ray, monkeypatch):
+    from audit.core.engine import FAULT_ENV
+
+    args = ("--model", str(project / "model"), "--data", str(project / "eval.csv"), "--engine", "ray",
+            "--set", "engine.shard_rows=50", "--set", "engine.workers=2")
+    store = RunStore(project / "runs")
+
+    def new_run() -> str:
+        before = {r["run_id"] for r in store.list()}
+        assert _audit(project, *args) == 0
+        (run_id,) = {r["run_id"] for r in store.list()} - before
+        return run_id
+
+    whole = store.load(new_run())
+    monkeypatch.setenv(FAULT_ENV, "2")
+    assert _audit(project, *args) == 130
+    assert len(list(next((project / "runs").glob(".shards-*")).glob("*.json"))) == 2
+    monkeypatch.delenv(FAULT_ENV)
+    resumed = store.load(new_run())
+    assert resumed.fairness.execution.shards_reused == 2
+    assert resumed.fairness.execution.shard_sha256 == whole.fairness.execution.shard_sha256
+    assert resumed.fairness.model_dump(include={"groupings", "overall"}) == whole.fairness.model_dump(
+        include={"groupings", "overall"})
+    assert not list((project / "runs").glob(".shards-*"))

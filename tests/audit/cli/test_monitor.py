@@ -139,3 +139,43 @@ def test_embedding_drift_option_stores_embeddings_not_text(project, tmp_path):
     stored = sorted(p.name for p in (runs / "prod-run.monitor" / "monitoring" / "embeddings").iterdir())
     assert len(stored) == 3 and "reference.npy" in stored  # one sample per window (2 days) + the reference
     assert np.load(runs / "prod-run.monitor" / "monitoring" / "embeddings" / "reference.npy").shape[0] == 40
+
+
+def _windows_without_times(path: Path) -> dict:
+    state = json.loads(path.read_text())
+    for log in state["logs"]:
+        log.pop("ingested_at")
+    return state
+
+
+@pytest.mark.parametrize("window", ["1d", "150rows"])
+def test_monitor_on_ray_gives_the_local_windows(project, tmp_path, local_ray, window):
+    """Three logs ingested by Ray actors (one log each, descriptors and PII scan on the actors) give the local
+    windows; windows by rows cross the files' boundaries, so each log must start at the previous log's end."""
+    logs = [_log(project, f"ray-{day}.csv", days=1, first_day=day) for day in (1, 2, 3)]
+    sections = {}
+    for engine in ("local", "ray"):
+        runs = tmp_path / engine
+        shutil.copytree(project / "runs", runs, ignore=shutil.ignore_patterns("prod-run.monitor"))
+        args = [a for log in logs for a in ("--log", str(log))]
+        code = main(["--quiet", "monitor", "--run", "prod-run", "--config", str(project / "govaudit.yaml"),
+                     "--runs-root", str(runs), "--window", window, "--engine", engine, *args])
+        assert code == 0
+        store = RunStore(runs)
+        section = store.load("prod-run.monitor").monitoring
+        sections[engine] = (section, _windows_without_times(store.run_dir("prod-run.monitor") / section.stats_artifact))
+    (local, local_state), (on_ray, ray_state) = sections["local"], sections["ray"]
+    assert ray_state == local_state
+    assert [w.model_dump() for w in on_ray.windows] == [w.model_dump() for w in local.windows]
+    assert len(local.windows) == 3 if window == "1d" else len(local.windows) == 4
+    assert local.windows[0].metrics["pii_rate"] is not None
+
+
+def test_monitor_on_ray_bad_log_exits_2_like_local(project, tmp_path, local_ray):
+    bad = project / "bad.csv"
+    pd.read_csv(_log(project, "good.csv", days=1)).drop(columns=["prediction"]).to_csv(bad, index=False)
+    runs = tmp_path / "runs"
+    shutil.copytree(project / "runs", runs, ignore=shutil.ignore_patterns("prod-run.monitor"))
+    code = main(["--quiet", "monitor", "--run", "prod-run", "--config", str(project / "govaudit.yaml"),
+                 "--runs-root", str(runs), "--engine", "ray", "--log", str(bad)])
+    assert code == 2 and not (runs / "prod-run.monitor").exists()

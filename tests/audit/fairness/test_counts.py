@@ -63,3 +63,22 @@ def test_missing_values_become_text_like_astype_str():
     sensitive = pd.DataFrame({"g": ["x", None, "x"]})
     counts = GroupCounts.from_arrays(sensitive, np.array([0, 0, 1]), np.array([0, 1, 1]), ["no", "yes"])
     assert counts.keys == tuple(sorted({(str(v),) for v in sensitive["g"].astype(str)}))
+
+
+def test_fairness_section_from_merged_shard_counts_equals_the_row_section():
+    """What the Ray audit does: each shard counted by its actor, the driver adds the counts and audits the sum."""
+    from audit.core.config import FairnessConfig
+    from audit.fairness import fairness_section
+
+    sensitive, y_true, y_pred, _ = _table(1200, 3)
+    config = FairnessConfig(favorable_label="b", n_boot=300, n_perm=300, min_group_size=10)
+    cuts = [0, 250, 700, 1200]
+    merged = GroupCounts.total(GroupCounts.from_arrays(sensitive.iloc[a:b], y_true[a:b], y_pred[a:b], LABELS)
+                               for a, b in zip(cuts, cuts[1:]))
+    rows = fairness_section(y_true=y_true, y_pred=y_pred, labels=LABELS, sensitive=sensitive, config=config)
+    counted = fairness_section(y_true=y_true, y_pred=y_pred, labels=LABELS, sensitive=sensitive, config=config,
+                               counts=merged)
+    assert counted.model_dump() == rows.model_dump()
+    skewed = GroupCounts.total([merged, GroupCounts.from_arrays(sensitive.iloc[:50], y_true[:50], y_pred[:50], LABELS)])
+    assert fairness_section(y_true=y_true, y_pred=y_pred, labels=LABELS, sensitive=sensitive, config=config,
+                            counts=skewed).model_dump() != rows.model_dump()

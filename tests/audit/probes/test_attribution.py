@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit.core.config import AttributionConfig, CounterfactualConfig
+from audit.core.config import AttributionConfig, CounterfactualConfig, EngineConfig
 from audit.core.console import set_quiet
 from audit.core.model_io import load_classifier
 from audit.probes.attribution import attribute_texts, attribution_section, stratified_sample
@@ -200,3 +200,22 @@ def test_counterfactual_known_flips(shortcut, neutral):
     calm_gender = next(f for f in calm.families if f.family == "gender")
     assert calm_gender.n_swapped == 30 and calm_gender.flip_rate.value <= 0.1
     assert calm_gender.mean_abs_shift.value < gender.mean_abs_shift.value / 3
+
+
+def test_attribution_on_ray_gives_the_local_section(shortcut, local_ray):
+    """Ray actors attribute runs of whole local batches, so every number matches the local section to float
+    rounding (the actors run torch with their own thread count)."""
+    config = AttributionConfig(sample_size=24, n_steps=16, batch_size=4, internal_batch_size=64, max_length=64)
+    texts, _, _ = _shortcut_data(40, seed=23)
+    table = _eval_table(shortcut, texts)
+    local = attribution_section(shortcut, table, config, ["age_group"], "relief")
+    on_ray = attribution_section(shortcut, table, config, ["age_group"], "relief",
+                                 engine=EngineConfig(kind="ray", workers=2))
+    assert on_ray.n_examples == local.n_examples == 24
+    assert on_ray.reliance_share.value == pytest.approx(local.reliance_share.value, abs=1e-5)
+    assert [e.row_id for e in on_ray.top_reliance_examples] == [e.row_id for e in local.top_reliance_examples]
+    for ray_example, local_example in zip(on_ray.top_reliance_examples, local.top_reliance_examples):
+        assert ray_example.words == local_example.words
+        assert np.allclose(ray_example.scores, local_example.scores, atol=1e-4)
+    assert {c: [w for w, _ in ws] for c, ws in on_ray.top_words.items()} == \
+        {c: [w for w, _ in ws] for c, ws in local.top_words.items()}

@@ -1,0 +1,67 @@
+"""Monitor ingestion on Ray: one log file per task, the same `ingest_log` as the local engine, pieces merged in order.
+
+Windows by rows need each log's first row number, so their logs are counted first (Parquet from its metadata, other
+formats by one read per file, on the actors too). Text descriptors are computed on the actors with a describer each
+actor builds once from a picklable factory; embeddings are computed only by the local engine.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from audit.core.config import EngineConfig
+from audit.core.data import detect_format, iter_chunks
+from audit.core.engine import ordered_map, ray_session, worker_count
+
+from ._descriptors import TextDescriber
+from ._ingest import LogSchema, ingest_log
+from ._stats import WindowStats
+from ._windows import WindowSpec
+
+__all__ = ["ingest_logs_ray", "count_log_rows"]
+
+DescriberFactory = Callable[[], TextDescriber]
+
+
+def count_log_rows(path: Path, chunk_rows: int) -> int:
+    """Data rows of a log, as `ingest_log` will see them."""
+    if detect_format(path) == "parquet":
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    return sum(len(chunk) for chunk in iter_chunks(path, chunk_rows))
+
+
+class _IngestActor:
+    def __init__(self, describer_factory: DescriberFactory | None) -> None:
+        from audit.core.console import set_quiet
+
+        set_quiet(True)
+        self.describer = describer_factory() if describer_factory is not None else None
+
+    def count(self, path: str, chunk_rows: int) -> int:
+        return count_log_rows(Path(path), chunk_rows)
+
+    def ingest(self, path: str, schema: LogSchema, spec: WindowSpec, row_offset: int) -> list[tuple[int, WindowStats]]:
+        return [(index, piece) for index, piece, _ in ingest_log(Path(path), schema, spec, row_offset=row_offset,
+                                                                 describer=self.describer)]
+
+
+def ingest_logs_ray(logs: Sequence[Path], schema: LogSchema, spec: WindowSpec, engine: EngineConfig, *,
+                    first_row: int, describer_factory: DescriberFactory | None = None) -> list[list[tuple[int, WindowStats]]]:
+    """Per log, in order: the (window index, statistics) pieces `ingest_log` yields, computed on Ray actors.
+
+    `first_row`: rows already ingested (where the first log's rows start, for windows by rows).
+    """
+    if not logs:
+        return []
+    with ray_session(engine) as ray:
+        remote = ray.remote(num_cpus=engine.cpus_per_worker)(_IngestActor)
+        actors = [remote.remote(describer_factory) for _ in range(min(worker_count(ray, engine), len(logs)))]
+        offsets = [first_row] * len(logs)
+        if spec.kind == "rows":
+            rows = list(ordered_map(actors, lambda a, log: a.count.remote(str(log), schema.mapping.chunk_rows), logs))
+            for i in range(1, len(logs)):
+                offsets[i] = offsets[i - 1] + rows[i - 1]
+        return list(ordered_map(actors, lambda a, job: a.ingest.remote(str(job[0]), schema, spec, job[1]),
+                                list(zip(logs, offsets))))
