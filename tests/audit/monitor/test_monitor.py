@@ -122,6 +122,36 @@ def test_bad_logs_are_bad_input_without_cell_values(tmp_path):
     assert not (tmp_path / WINDOWS_FILE).exists()
 
 
+def test_csv_rows_with_wrong_fields_or_numbers_are_bad_input_naming_the_row(tmp_path):
+    frame = log_frame(12, windows=1)
+    log = write_log(frame, tmp_path / "log.csv")
+    lines = log.read_text().splitlines()
+    lines[3] += ",SECRET-EXTRA"  # data row 3 has one field too many (pandas shifted it into the index before)
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("\n".join(lines) + "\n")
+    with pytest.raises(BadInputError, match="data row 3 has 9 fields, the header has 8") as err:
+        monitor(tmp_path, [ragged], 12)
+    assert "SECRET" not in str(err.value)
+    frame["proba_relief"] = frame["proba_relief"].astype(object)
+    frame.loc[5, "proba_relief"] = "SECRET-P"
+    with pytest.raises(BadInputError, match=r"'proba_relief' holds a value that is not a number \(first at data row 6\)") as err:
+        monitor(tmp_path, [write_log(frame, tmp_path / "text_proba.csv")], 12)
+    assert "SECRET" not in str(err.value) and not (tmp_path / WINDOWS_FILE).exists()
+
+
+def test_csv_parquet_and_jsonl_logs_give_the_same_windows(tmp_path):
+    frame = log_frame(13, windows=3)
+    frame.loc[frame.index[::37], "sex"] = None
+    frame.loc[frame.index[::41], "age"] = " "  # blank: the unknown group in every format
+    frame.loc[frame.index[::43], "text"] = frame["text"] + ', with "quotes",\nand a newline'
+    stats = []
+    for suffix in ("csv", "parquet", "jsonl"):
+        log = write_log(frame, tmp_path / suffix / f"log.{suffix}")
+        _, section = monitor(tmp_path / suffix, [log], 13)
+        stats.append(json.loads((tmp_path / suffix / WINDOWS_FILE).read_text())["windows"])
+    assert stats[0] == stats[1] == stats[2]
+
+
 def test_window_spec_is_validated():
     assert parse_window("7d").size == 7 * 86_400 * 10**9 and parse_window("1000rows").kind == "rows"
     for bad in ("7w", "0d", "rows", "-3h"):
