@@ -9,7 +9,7 @@ import pytest
 from junitparser import Failure, JUnitXml
 
 from audit.core.errors import BadInputError
-from audit.monitor import GroupCounts, WINDOWS_FILE, junit_xml, markdown_summary, monitor_policy_from_text, parse_window
+from audit.monitor import GroupCounts, LoadedMonitorPolicy, WINDOWS_FILE, junit_xml, markdown_summary, monitor_policy_from_text, parse_window
 from monitor_synth import log_frame, monitor, write_log
 
 
@@ -51,6 +51,27 @@ def test_group_whose_selection_rate_falls_alerts_after_two_windows(tmp_path):
     assert "sex:F" in changed and "sex:M" not in changed
     first = next(c for c in section.windows[4].checks if c.id == "impact_ratio" and c.subject == "sex:F")
     assert first.status == "breach"
+
+
+def test_group_whose_misses_rise_alerts_on_its_fnr_gap_after_two_windows(tmp_path):
+    log = write_log(log_frame(10, drift="group_misses_rise"), tmp_path / "log.csv")
+    _, section = monitor(tmp_path, [log], 10)
+    parity = [a for a in section.alerts if a.check == "error_rate_parity"]
+    assert {a.subject for a in parity} == {"sex:F fnr"}  # predictions unchanged: only the delayed labels tell
+    assert min(a.window for a in parity).startswith("2023-05-06")  # consecutive: 2 (breach on 05-05)
+    assert not any(a.check in ("impact_ratio", "prediction_drift") for a in section.alerts)
+    first = next(c for c in section.windows[4].checks if c.id == "error_rate_parity" and c.subject == "sex:F fnr")
+    assert first.status == "breach" and first.measured > 0.1 and "95% CI" in first.evidence
+    before = [c for w in section.windows[:4] for c in w.checks if c.id == "error_rate_parity"]
+    assert before and all(c.status in ("pass", "skipped") for c in before)
+
+
+def test_error_rate_parity_needs_enough_labeled_rows_per_group(tmp_path):
+    policy = monitor_policy_from_text("name: t\nmin_group_size: 400\n", source="t.yaml")
+    log = write_log(log_frame(10, drift="group_misses_rise"), tmp_path / "log.csv")
+    _, section = monitor(tmp_path, [log], 10, policy=LoadedMonitorPolicy(policy=policy, sha256="0" * 64, source="t"))
+    checks = [c for w in section.windows for c in w.checks if c.id == "error_rate_parity"]
+    assert checks and all(c.status == "skipped" and "below min_group_size" in c.evidence for c in checks)
 
 
 def test_new_logs_add_windows_and_rerunning_changes_nothing(tmp_path):
