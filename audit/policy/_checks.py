@@ -12,7 +12,7 @@ from typing import Protocol
 
 from audit.record import Estimate, GroupingResult, MonitoringSection, RunRecord
 from audit.record.signoff import Approval, LedgerCheck, run_owner
-from audit.record.status import open_alerts, recent_breaches
+from audit.record.status import open_alerts, recent_alerts
 
 from ._model import (
     CheckConfig,
@@ -405,7 +405,8 @@ def _listed(items: list[str], limit: int = 5) -> str:
 
 
 def monitoring(record: RunRecord, cfg: MonitoringGateCheck, ctx: Context) -> list[Finding]:
-    """Open monitoring alerts (and, with `last_windows`, recent breaches) of the run's `<RUN>.monitor` child run."""
+    """Open monitoring alerts (and, with `last_windows`, alerts of the last windows, closed or not) of the run's
+    `<RUN>.monitor` child run."""
     section, run = ctx.monitoring, ctx.monitoring_run or f"{record.run_id}.monitor"
     if section is None:
         return [Finding(None, f"no monitoring of this run yet (run `govaudit monitor --run {record.run_id} --log ...`, "
@@ -424,13 +425,13 @@ def monitoring(record: RunRecord, cfg: MonitoringGateCheck, ctx: Context) -> lis
                             + (f": {_listed(named)}" if named else ""), key="open alerts", measured=len(found),
                         threshold=cfg.max_open_alerts, basis="open alerts")]
     if cfg.last_windows:
-        breaches = recent_breaches(section, cfg.last_windows, warnings=cfg.count_warnings)
-        windows = sorted({w for w, _ in breaches})
-        findings.append(Finding(not breaches, f"{len(windows)} of the last {min(cfg.last_windows, len(section.windows))}"
-                                f" window(s) {where} breached a threshold"
-                                + (f": {_listed([f'{w} {c}' for w, c in breaches])}" if breaches else ""),
+        recent = recent_alerts(section, cfg.last_windows, warnings=cfg.count_warnings)
+        windows = sorted({w for w, _ in recent})
+        findings.append(Finding(not recent, f"{len(windows)} of the last {min(cfg.last_windows, len(section.windows))}"
+                                f" window(s) {where} alerted, open or closed"
+                                + (f": {_listed([f'{w} {c}' for w, c in recent])}" if recent else ""),
                                 key=f"last {cfg.last_windows} windows", measured=len(windows), threshold=0,
-                                basis="windows with a breach"))
+                                basis="windows with an alert"))
     return findings
 
 

@@ -126,14 +126,14 @@ class SignoffCheck(CheckConfig):
 
 class MonitoringGateCheck(CheckConfig):
     """Reads the run's post-deployment monitoring (the child run `<RUN>.monitor` that `govaudit monitor` writes): fails
-    while monitoring alerts are open, or while a check breached in one of the last windows. No monitoring run, or one
-    older than `max_age_days`, is missing evidence (`on_missing`)."""
+    while monitoring alerts are open, or while one of the last windows holds an alert (closed or not). No monitoring
+    run, or one older than `max_age_days`, is missing evidence (`on_missing`)."""
 
     max_open_alerts: int = Field(0, ge=0, description="Open (active) alert-severity monitoring alerts allowed.")
     count_warnings: bool = Field(False, description="Also count open warn-severity findings (and warn-severity "
-                                                    "breaches in the last windows).")
-    last_windows: int = Field(0, ge=0, description="Also fail when a check breached (threshold crossed, consecutive "
-                                                   "rule met or not) in any of the last N windows; 0: off.")
+                                                    "alerts in the last windows).")
+    last_windows: int = Field(0, ge=0, description="Also fail when any of the last N windows holds an alert, even one "
+                                                   "no longer open (a later window was quiet); 0: off.")
     max_age_days: int | None = Field(None, ge=1, description="Monitoring evaluated longer ago than this many days is "
                                                              "stale: treated as missing; None: any age.")
 
