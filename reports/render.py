@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 
 from audit.core.text import neutralise
 from audit.record import RunRecord
-from audit.record.status import FOUR_FIFTHS, LABELS, check_level, group_status, impact_check, max_flip
+from audit.record.status import FOUR_FIFTHS, LABELS, check_level, group_status, impact_check, max_flip, monitoring_status
 
 from . import _charts, _monitoring
 from ._compare import build_comparison
@@ -74,7 +74,7 @@ def _environment() -> jinja2.Environment:
                        curve_points=lambda curves: [(c.step, c.train_loss, c.val_macro_f1) for c in curves])
     env.globals.update(interval_chart=_charts.interval_chart, curve_chart=_charts.curve_chart, titles=SECTION_TITLES,
                        group_status=group_status, check_level=check_level, labels=LABELS, max_flip=max_flip,
-                       check_anchor=check_anchor)
+                       check_anchor=check_anchor, monitoring_status=monitoring_status)
     env.filters["window_anchor"] = _monitoring.window_anchor
     env.globals["monitoring_charts"] = _monitoring.monitoring_charts
     return env

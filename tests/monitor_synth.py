@@ -14,7 +14,7 @@ from audit.monitor import (LogSchema, Reference, TextDescriber, load_monitor_pol
 LABELS = ["no_relief", "relief"]
 WORDS = [f"w{i}" for i in range(300)]
 NEW_WORDS = [f"new{i}" for i in range(300)]
-DRIFTS = ("none", "label_shift", "vocabulary_shift", "group_selection_falls")
+DRIFTS = ("none", "label_shift", "vocabulary_shift", "group_selection_falls", "group_misses_rise")
 
 
 def tokenize(texts: list[str]) -> list[list[int]]:
@@ -24,7 +24,7 @@ def tokenize(texts: list[str]) -> list[list[int]]:
 
 
 def _rows(rng: np.random.Generator, n: int, *, p_relief: float = 0.4, p_relief_f: float | None = None,
-          new_word_share: float = 0.0) -> pd.DataFrame:
+          new_word_share: float = 0.0, missed_f: float | None = None) -> pd.DataFrame:
     sex = rng.choice(["F", "M"], n)
     age = rng.choice(["under_62", "62_plus"], n, p=[0.8, 0.2])
     p = np.where(sex == "F", p_relief if p_relief_f is None else p_relief_f, p_relief)
@@ -32,6 +32,9 @@ def _rows(rng: np.random.Generator, n: int, *, p_relief: float = 0.4, p_relief_f
     top = 0.5 + 0.5 * rng.beta(2, 2, n)
     proba_relief = np.where(pred == 1, top, 1 - top)
     truth = np.where(rng.random(n) < 0.85, pred, 1 - pred)
+    if missed_f is not None:  # P(truth relief | predicted no_relief, sex F) = missed_f: F's FNR rises, F's FPR stays
+        missed = (sex == "F") & (pred == 0)
+        truth = np.where(missed, (rng.random(n) < missed_f).astype(int), truth)
     lengths = rng.integers(5, 40, n)
     total = int(lengths.sum())
     words = np.where(rng.random(total) < new_word_share, np.asarray(NEW_WORDS)[rng.integers(0, 300, total)],
@@ -55,7 +58,8 @@ def log_frame(seed: int, *, windows: int = 8, rows: int = 1000, drift: str = "no
     for day in range(windows):
         on = day >= start
         kwargs = {"label_shift": {"p_relief": 0.6}, "vocabulary_shift": {"new_word_share": 0.3},
-                  "group_selection_falls": {"p_relief_f": 0.2}}.get(drift, {}) if on else {}
+                  "group_selection_falls": {"p_relief_f": 0.2},
+                  "group_misses_rise": {"missed_f": 0.5}}.get(drift, {}) if on else {}
         part = _rows(rng, rows, **kwargs)
         seconds = np.sort(rng.integers(0, 86_400, rows))
         part.insert(0, "timestamp", (pd.Timestamp("2023-05-01", tz="UTC") + pd.Timedelta(days=day)

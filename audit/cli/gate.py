@@ -11,6 +11,7 @@ from audit.core.errors import BadInputError, ExitCode, PolicyFailed
 from audit.core.io import atomic_write_text, write_target
 from audit.record.store import begin_run, finish_stage
 
+from .monitor import child_run_id
 from ._options import DbUrlOpt, RunsRootOpt, SetOpt, json_mode, open_project, open_store
 
 __all__ = ["register", "gate_run", "run_pipeline"]
@@ -38,7 +39,10 @@ def gate_run(store, run_id: str, policy: str | None, *, junit: Path | None = Non
     loaded = load_policy(policy)
     if not loaded.policy.blocking():
         warn(f"policy {loaded.policy.name!r} has no check with severity block: it cannot fail this run")
-    section = evaluate_policy(record, loaded, signoff=SignoffLedger(store))
+    monitor_run = child_run_id(run_id)  # written by `govaudit monitor --run RUN`; read only by the monitoring check
+    monitoring = store.load(monitor_run).monitoring if store.exists(monitor_run) else None
+    section = evaluate_policy(record, loaded, signoff=SignoffLedger(store), monitoring=monitoring,
+                              monitoring_run=monitor_run)
     record.policy = section
     store.save(record)
     code = int(ExitCode.POLICY_FAILED) if section.verdict == "fail" else int(ExitCode.OK)

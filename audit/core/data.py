@@ -17,8 +17,8 @@ from .config import DataConfig, DataSource
 from .errors import BadInputError
 from .io import sha256_bytes
 
-__all__ = ["ROW_ID", "TEXT", "LABEL", "detect_format", "read_table", "iter_chunks", "validate_table",
-           "ValidatedTable", "table_sha256", "join_text"]
+__all__ = ["ROW_ID", "TEXT", "LABEL", "detect_format", "read_table", "iter_chunks", "column_names", "iter_columns",
+           "validate_table", "ValidatedTable", "table_sha256", "join_text"]
 
 ROW_ID, TEXT, LABEL = "row_id", "text", "label"
 _SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
@@ -128,6 +128,134 @@ def iter_chunks(source: DataSource | str | Path, chunk_rows: int, columns: list[
         raise BadInputError("data file has no header and no rows", where=str(path), fix=_NO_ROWS_FIX) from None
     except (ValueError, OSError, pd.errors.ParserError) as err:
         raise _read_error(path, fmt, err) from None
+
+
+# pandas' default missing-value markers (pandas._libs.parsers.STR_NA_VALUES), so both readers agree on what is missing
+_NA_VALUES = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
+              "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+_CSV_BLOCK_BYTES = 1 << 20
+
+
+def column_names(source: DataSource | str | Path) -> list[str] | None:
+    """The columns of a CSV header or a Parquet schema (None for JSONL, whose rows name their own keys)."""
+    path = Path(source.path if isinstance(source, DataSource) else source)
+    fmt = detect_format(source)
+    _check_readable(path, fmt)
+    if fmt == "jsonl":
+        return None
+    try:
+        if fmt == "csv":
+            import csv
+
+            with open(path, encoding="utf-8", newline="") as handle:
+                header = next(csv.reader(handle), None)
+            if not header:
+                raise BadInputError("data file has no header and no rows", where=str(path), fix=_NO_ROWS_FIX)
+            return [name.removeprefix("\ufeff") if i == 0 else name for i, name in enumerate(header)]
+        import pyarrow.parquet as pq
+
+        return list(pq.ParquetFile(path).schema_arrow.names)
+    except BadInputError:
+        raise
+    except Exception as err:  # csv.Error, pyarrow's errors on corrupt files
+        raise BadInputError(f"cannot read the {fmt.upper()} header: {type(err).__name__}", where=str(path)) from None
+
+
+def iter_columns(source: DataSource | str | Path, chunk_rows: int, columns: list[str], *,
+                 floats: tuple[str, ...] = ()) -> Iterator[pd.DataFrame]:
+    """Stream only `columns` of a CSV or Parquet file in chunks of exactly `chunk_rows` rows (the last may be
+    shorter); CSV cells are strings (pandas' missing markers -> missing), `floats` columns float64. CSV is parsed by
+    pyarrow's streaming reader, so memory is one chunk plus one block. Check the columns first (`column_names`)."""
+    path = Path(source.path if isinstance(source, DataSource) else source)
+    fmt = detect_format(source)
+    _check_readable(path, fmt)
+    if fmt == "jsonl":
+        raise ValueError("iter_columns reads CSV and Parquet; use iter_chunks for JSONL")
+    rows = 0
+    for table in _rebatch(_arrow_batches(path, fmt, columns), chunk_rows):
+        frame = table.to_pandas()
+        for name in floats:
+            frame[name] = _float_column(table.column(name), name, rows, str(path))
+        rows += len(frame)
+        yield frame
+    if rows == 0:
+        raise BadInputError("data file has no rows", where=str(path), fix=_NO_ROWS_FIX)
+
+
+def _arrow_batches(path: Path, fmt: str, columns: list[str]) -> Iterator[Any]:
+    import pyarrow as pa
+
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        yield from pq.ParquetFile(path).iter_batches(batch_size=65_536, columns=columns)
+        return
+    import pyarrow.csv as pacsv
+
+    convert = pacsv.ConvertOptions(include_columns=columns, column_types={c: pa.string() for c in columns},
+                                   null_values=_NA_VALUES, strings_can_be_null=True, quoted_strings_can_be_null=True)
+    try:
+        reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK_BYTES),
+                                parse_options=pacsv.ParseOptions(newlines_in_values=True), convert_options=convert)
+        yield from reader
+    except pa.ArrowInvalid:  # its message quotes the offending row: never shown
+        raise _csv_structure_error(path) from None
+
+
+def _rebatch(batches: Iterator[Any], chunk_rows: int) -> Iterator[Any]:
+    """Arrow record batches regrouped into tables of `chunk_rows` rows (zero-copy slices)."""
+    import pyarrow as pa
+
+    pending: list[Any] = []
+    have = 0
+    for batch in batches:
+        pending.append(batch)
+        have += batch.num_rows
+        while have >= chunk_rows:
+            table = pa.Table.from_batches(pending)
+            yield table.slice(0, chunk_rows)
+            rest = table.slice(chunk_rows)
+            pending, have = rest.to_batches(), rest.num_rows
+    if have:
+        yield pa.Table.from_batches(pending)
+
+
+def _float_column(column: Any, name: str, offset: int, where: str) -> np.ndarray:
+    """float64 values of a string column (missing -> NaN); a cell that is not a number is bad input (not shown)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
+        return column.to_numpy().astype(np.float64)
+    try:
+        return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        values = pd.Series(column.to_pandas())
+        bad = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+        row = offset + int(np.flatnonzero(bad.to_numpy())[0]) + 1 if bad.any() else offset + 1
+        raise BadInputError(f"column {name!r} holds a value that is not a number (first at data row {row})",
+                            where=where, fix="this column must hold numbers; fix the log or the column mapping") from None
+
+
+def _csv_structure_error(path: Path) -> BadInputError:
+    """The first data row whose field count differs from the header's (found with the csv module, values unseen)."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle, strict=True)
+        try:
+            expected, number = len(next(reader)), 0
+            for row in reader:
+                number += bool(row)  # blank lines are skipped by both readers
+                if row and len(row) != expected:
+                    return BadInputError(f"data row {number} has {len(row)} fields, the header has {expected}",
+                                         where=f"{path}:{reader.line_num}",
+                                         fix="quote fields holding commas or newlines; every row needs the header's fields")
+        except csv.Error as err:
+            return BadInputError(f"malformed CSV near line {reader.line_num}: {str(err).split(':')[0]}",
+                                 where=str(path), fix="check the quoting of that row (an unclosed '\"'?)")
+    return BadInputError("cannot parse the CSV (malformed quoting or fields)", where=str(path),
+                         fix="re-export the file as RFC 4180 CSV")
 
 
 def _read_error(path: Path, fmt: str, err: Exception) -> BadInputError:

@@ -12,7 +12,8 @@ Statistics are defined in docs/monitoring.md.
 from __future__ import annotations
 
 from ._descriptors import PiiDetector, TextDescriber, Tokenize, dominant_script
-from ._drift import binned_ks, chi_square_p, impact_ratio_ci, mmd_permutation, psi, two_proportion_p, wilson
+from ._drift import (binned_ks, chi_square_p, difference_ci, impact_ratio_ci, mmd_permutation, psi, two_proportion_p,
+                     wilson)
 from ._embeddings import EMBED_DIR, Embed, load_sample, sample_path, save_sample
 from ._evaluate import Window, accuracy, evaluate_windows, macro_f1
 from ._ingest import LogSchema
@@ -29,6 +30,6 @@ __all__ = [
     "monitoring_section", "evaluate_windows", "Window", "MonitorPolicy", "LoadedMonitorPolicy", "load_monitor_policy",
     "monitor_policy_from_text", "summary_lines", "junit_xml", "markdown_summary", "GroupCounts", "TextCounts",
     "WindowStats", "MONITOR_DIR", "WINDOWS_FILE", "REFERENCE_FILE", "psi", "chi_square_p", "binned_ks", "wilson",
-    "two_proportion_p", "impact_ratio_ci", "mmd_permutation", "accuracy", "macro_f1", "Embed", "EMBED_DIR",
+    "two_proportion_p", "impact_ratio_ci", "difference_ci", "mmd_permutation", "accuracy", "macro_f1", "Embed", "EMBED_DIR",
     "sample_path", "load_sample", "save_sample",
 ]

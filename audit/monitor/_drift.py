@@ -6,7 +6,8 @@ import math
 import numpy as np
 from scipy import stats
 
-__all__ = ["psi", "chi_square_p", "binned_ks", "wilson", "two_proportion_p", "impact_ratio_ci", "mmd_permutation"]
+__all__ = ["psi", "chi_square_p", "binned_ks", "wilson", "two_proportion_p", "impact_ratio_ci", "difference_ci",
+           "mmd_permutation"]
 
 Z95 = float(stats.norm.ppf(0.975))
 
@@ -62,6 +63,16 @@ def two_proportion_p(x1: int, n1: int, x2: int, n2: int) -> float:
     if se == 0:
         return 1.0
     return float(2 * stats.norm.sf(abs(x1 / n1 - x2 / n2) / se))
+
+
+def difference_ci(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float] | None:
+    """Newcombe's hybrid score 95% interval of x1/n1 - x2/n2 from the two Wilson intervals (Newcombe 1998, method 10)."""
+    a, b = wilson(x1, n1), wilson(x2, n2)
+    if a is None or b is None:
+        return None
+    p1, p2 = x1 / n1, x2 / n2
+    d = p1 - p2
+    return d - math.sqrt((p1 - a[0]) ** 2 + (b[1] - p2) ** 2), d + math.sqrt((a[1] - p1) ** 2 + (p2 - b[0]) ** 2)
 
 
 def impact_ratio_ci(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float] | None:

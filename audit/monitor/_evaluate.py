@@ -7,9 +7,9 @@ import numpy as np
 
 from audit.record import GroupPoint, MonitorAlert, MonitorWindow, WindowCheck
 
-from ._drift import binned_ks, chi_square_p, impact_ratio_ci, psi, two_proportion_p, wilson
+from ._drift import binned_ks, chi_square_p, difference_ci, impact_ratio_ci, psi, two_proportion_p, wilson
 from ._policy import MonitorCheck, MonitorPolicy
-from ._stats import WindowStats
+from ._stats import GroupCounts, WindowStats
 
 __all__ = ["Window", "evaluate_windows", "accuracy", "macro_f1"]
 
@@ -106,6 +106,40 @@ def _groups(stats: WindowStats, ref: WindowStats, policy: MonitorPolicy, unknown
     return points, findings
 
 
+def _error_counts(counts: GroupCounts, group: str) -> dict[str, tuple[int, int]]:
+    """(errors, denominator) per rate on rows with a delayed label: FPR = fp / negatives, FNR = fn / positives."""
+    labeled, pos = counts.get(group, "labeled"), counts.get(group, "actual_pos")
+    return {"fpr": (counts.get(group, "fp"), labeled - pos), "fnr": (pos - counts.get(group, "tp"), pos)}
+
+
+def _error_parity(stats: WindowStats, policy: MonitorPolicy, unknown: str) -> list[_Finding]:
+    """Per feature and rate: each group's error rate against the lowest judged group's, on labeled rows only; a group
+    needs `min_group_size` labeled rows in the rate's denominator (negatives for FPR, positives for FNR)."""
+    check, findings = policy.checks.error_rate_parity, []
+    for feature, counts in sorted(stats.groups.items()):
+        for rate in check.rates:
+            have = {g: _error_counts(counts, g)[rate] for g in sorted(counts.counts) if g != unknown}
+            judged = {g: (x, n) for g, (x, n) in have.items() if n >= policy.min_group_size}
+            best = min(judged, key=lambda g: (judged[g][0] / judged[g][1], g)) if len(judged) > 1 else None
+            for group, (x, n) in have.items():
+                subject = f"{feature}:{group} {rate}"
+                if best is None or group not in judged:
+                    why = (f"{n} labeled rows in the {rate.upper()} denominator, below min_group_size" if group not in
+                           judged else "fewer than two groups with enough labeled rows")
+                    findings.append(_Finding("error_rate_parity", subject, None, evidence=why))
+                    continue
+                if group == best:
+                    continue
+                bx, bn = judged[best]
+                gap, ci, p = x / n - bx / bn, difference_ci(x, n, bx, bn), two_proportion_p(x, n, bx, bn)
+                breached = ci[0] > check.max_gap if check.use_ci_bound else gap > check.max_gap and p < policy.alpha
+                findings.append(_Finding(
+                    "error_rate_parity", subject, bool(breached), gap, check.max_gap, p,
+                    f"{rate.upper()} {x / n:.3f} (n={n}) vs lowest {best} {bx / bn:.3f} (n={bn}): gap {gap:.3f} "
+                    f"(95% CI {ci[0]:.3f}-{ci[1]:.3f}), p={p:.2g}, max {check.max_gap}"))
+    return findings
+
+
 def _text(stats: WindowStats, ref: WindowStats, policy: MonitorPolicy, small: bool) -> tuple[list[_Finding], dict[str, float]]:
     if stats.text is None or ref.text is None or not stats.text.n:
         return [], {}
@@ -175,6 +209,7 @@ def _window_findings(window: Window, ref: WindowStats, policy: MonitorPolicy, la
                                  else None, ref_acc - acc, limit, p,
                                  f"accuracy {acc:.3f} on {s.n_labeled} labeled rows vs reference {ref_acc:.3f}"))
     points, group_findings = _groups(s, ref, policy, unknown)
+    group_findings += _error_parity(s, policy, unknown)
     if small:
         group_findings = [_Finding(f.id, f.subject, None, evidence="window below min_window_rows") for f in group_findings]
     findings += group_findings

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import chain
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from audit.core.config import MonitorConfig
-from audit.core.data import iter_chunks
+from audit.core.data import column_names, iter_chunks, iter_columns
 from audit.core.errors import BadInputError
 
 from ._descriptors import TextDescriber
@@ -128,18 +129,27 @@ def ingest_log(path: Path, schema: LogSchema, spec: WindowSpec, *, row_offset: i
     """Yield (window index, statistics of this chunk's rows in it, its first `keep_texts` texts for the caller to
     embed and drop); callers merge the pieces per window."""
     where = str(path)
-    columns: list[str] | None = None
-    has_proba = False
+    header = column_names(path)  # CSV / Parquet: only the mapped columns are read; JSONL: from its first chunk
+    chunks: Iterator[pd.DataFrame] | None = None
+    if header is None:
+        rows = iter_chunks(path, schema.mapping.chunk_rows)
+        first = next(rows)
+        header, chunks = list(first.columns), chain([first], rows)
+    columns, has_proba = _columns(schema, header, where)
+    if spec.kind == "time":
+        columns = [*dict.fromkeys([*columns, schema.mapping.timestamp_column])]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise BadInputError(f"missing column(s) {missing}", where=where, fix="fix the monitor: column mapping in the config")
+    repeated = sorted({c for c in columns if header.count(c) > 1})
+    if repeated:
+        raise BadInputError(f"column(s) {repeated} appear more than once in the header", where=where,
+                            fix="give every log column a distinct name")
+    if chunks is None:
+        chunks = iter_columns(path, schema.mapping.chunk_rows, columns,
+                              floats=tuple(schema.proba_columns()) if has_proba else ())
     offset = row_offset
-    for chunk in iter_chunks(path, schema.mapping.chunk_rows):
-        if columns is None:
-            columns, has_proba = _columns(schema, list(chunk.columns), where)
-            if spec.kind == "time":
-                columns.append(schema.mapping.timestamp_column)
-            missing = [c for c in columns if c not in chunk.columns]
-            if missing:
-                raise BadInputError(f"missing column(s) {missing}", where=where,
-                                    fix="fix the monitor: column mapping in the config")
+    for chunk in chunks:
         chunk = chunk[columns]
         index, ns = _window_index(chunk, schema, spec, offset, where)
         pred = label_codes(chunk[schema.mapping.prediction_column], schema.labels, where=where,

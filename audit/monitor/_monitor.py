@@ -12,6 +12,7 @@ from audit.core.config import EngineConfig, MonitorConfig
 from audit.core.errors import BadInputError
 from audit.core.io import sha256_file
 from audit.record import LogFingerprint, MonitoringSection, utc_now
+from audit.record.status import monitor_level
 
 from ._descriptors import TextDescriber
 from ._embeddings import Embed, embedding_drift, load_sample, sample_path
@@ -140,8 +141,7 @@ def monitoring_section(ingested: Ingested, reference: Reference, spec: WindowSpe
     touched = {spec.key(i) for i in ingested.touched}
     results, alerts = evaluate_windows(windows, reference.stats, loaded.policy, schema.labels, touched=touched,
                                        unknown_group=schema.unknown_group)
-    active = [a for a in alerts if a.active]
-    status = ("alert" if any(a.severity == "alert" for a in active) else "warn" if active else "ok")
+    status = monitor_level(alerts)
     return MonitoringSection(policy_name=loaded.policy.name, policy_sha256=loaded.sha256, policy_source=loaded.source,
                              evaluated_at=utc_now(), window=spec.text, status=status,
                              reference_rows=reference.stats.n, reference_text_rows=reference.text_rows,

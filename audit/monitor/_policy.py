@@ -13,7 +13,7 @@ from audit.core.errors import BadInputError
 from audit.core.io import sha256_bytes
 
 __all__ = ["MonitorSeverity", "MonitorCheck", "VolumeCheck", "DriftCheck", "RateIncreaseCheck", "RateMaxCheck",
-           "ImpactRatioCheck", "RateChangeCheck", "AccuracyDropCheck", "MonitorChecks", "MonitorPolicy",
+           "ImpactRatioCheck", "RateChangeCheck", "ErrorRateParityCheck", "AccuracyDropCheck", "MonitorChecks", "MonitorPolicy",
            "LoadedMonitorPolicy", "load_monitor_policy", "monitor_policy_from_text"]
 
 MonitorSeverity = Literal["alert", "warn"]
@@ -57,6 +57,15 @@ class RateChangeCheck(MonitorCheck):
                                                            "reference rate (absolute), with p below alpha.")
 
 
+class ErrorRateParityCheck(MonitorCheck):
+    rates: list[Literal["fpr", "fnr"]] = Field(default_factory=lambda: ["fpr", "fnr"],
+                                               description="Error rates compared across groups, favorable class positive.")
+    max_gap: float = Field(0.1, gt=0, le=1, description="Largest gap between a group's error rate and the lowest "
+                                                        "judged group's (absolute), on rows whose label has arrived.")
+    use_ci_bound: bool = Field(False, description="Breach when the gap's CI lower bound is above max_gap (else: the "
+                                                  "gap above max_gap with the two-proportion test's p below alpha).")
+
+
 class AccuracyDropCheck(MonitorCheck):
     max_drop: float = Field(0.05, gt=0, le=1, description="Accuracy drop from the reference on labeled rows.")
 
@@ -72,6 +81,7 @@ class MonitorChecks(_Strict):
     embedding_drift: MonitorCheck = Field(default_factory=lambda: MonitorCheck(severity="warn"))
     impact_ratio: ImpactRatioCheck = Field(default_factory=ImpactRatioCheck)
     selection_rate_change: RateChangeCheck = Field(default_factory=RateChangeCheck)
+    error_rate_parity: ErrorRateParityCheck = Field(default_factory=lambda: ErrorRateParityCheck(consecutive=2))
     accuracy_drop: AccuracyDropCheck = Field(default_factory=AccuracyDropCheck)
 
 

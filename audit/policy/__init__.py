@@ -19,6 +19,7 @@ from ._model import (
                      ImpactRatioCheck,
                      LoadedPolicy,
                      MacroF1Check,
+                     MonitoringGateCheck,
                      Policy,
                      RelianceCheck,
                      ResidualPiiCheck,
@@ -33,7 +34,7 @@ from ._outputs import json_payload, junit_xml, markdown_summary, summary_lines
 
 __all__ = [
     "Policy", "Checks", "CheckConfig", "ImpactRatioCheck", "DisparityCheck", "FlipRateCheck", "RelianceCheck",
-    "MacroF1Check", "ResidualPiiCheck", "TrainingWaiverCheck", "SignoffCheck", "Waiver", "LoadedPolicy",
+    "MacroF1Check", "MonitoringGateCheck", "ResidualPiiCheck", "TrainingWaiverCheck", "SignoffCheck", "Waiver", "LoadedPolicy",
     "BUILTIN_POLICIES", "CHECK_IDS", "CHECK_TITLES", "SignoffSource", "load_policy", "policy_from_text",
     "evaluate_policy", "policy_json_schema", "summary_lines", "junit_xml",
     "markdown_summary", "json_payload",

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Protocol
 
-from audit.record import Estimate, GroupingResult, RunRecord
+from audit.record import Estimate, GroupingResult, MonitoringSection, RunRecord
 from audit.record.signoff import Approval, LedgerCheck, run_owner
+from audit.record.status import open_alerts, recent_alerts
 
 from ._model import (
     CheckConfig,
@@ -20,6 +22,7 @@ from ._model import (
     ImpactRatioCheck,
     MacroF1Check,
     MisroutingCheck,
+    MonitoringGateCheck,
     EntityF1Check,
     EntityParityCheck,
     PiiRecallCheck,
@@ -47,6 +50,9 @@ class Context:
     signoff: SignoffSource | None = None
     subject_sha256: str | None = None
     ledger: LedgerCheck | None = None
+    monitoring: MonitoringSection | None = None  # the child run `<RUN>.monitor`'s section, if there is one
+    monitoring_run: str | None = None
+    today: date | None = None
 
 
 @dataclass
@@ -394,6 +400,41 @@ def reviewer_signoff(record: RunRecord, cfg: SignoffCheck, ctx: Context) -> list
     return [Finding(approval.ok, text, measured="approved" if approval.ok else "not approved", threshold=threshold)]
 
 
+def _listed(items: list[str], limit: int = 5) -> str:
+    return "; ".join(items[:limit]) + (f"; and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def monitoring(record: RunRecord, cfg: MonitoringGateCheck, ctx: Context) -> list[Finding]:
+    """Open monitoring alerts (and, with `last_windows`, alerts of the last windows, closed or not) of the run's
+    `<RUN>.monitor` child run."""
+    section, run = ctx.monitoring, ctx.monitoring_run or f"{record.run_id}.monitor"
+    if section is None:
+        return [Finding(None, f"no monitoring of this run yet (run `govaudit monitor --run {record.run_id} --log ...`, "
+                              f"which writes {run})")]
+    evaluated = datetime.fromisoformat(section.evaluated_at).date()
+    age = (ctx.today - evaluated).days if ctx.today else 0
+    if cfg.max_age_days is not None and age > cfg.max_age_days:
+        return [Finding(None, f"monitoring in {run} is stale: evaluated {section.evaluated_at}, {age} days ago "
+                              f"(max_age_days {cfg.max_age_days})")]
+    kind = "alert(s) and warning(s)" if cfg.count_warnings else "alert(s)"
+    where = f"in {run} (policy {section.policy_name}, {len(section.windows)} window(s), evaluated {section.evaluated_at})"
+    found = open_alerts(section.alerts, warnings=cfg.count_warnings)
+    named = [f"{a.window} {a.check}" + (f" [{a.subject}]" if a.subject else "") for a in found]
+    ok = len(found) <= cfg.max_open_alerts
+    findings = [Finding(ok, f"{len(found)} open monitoring {kind} {where}, allowed {cfg.max_open_alerts}"
+                            + (f": {_listed(named)}" if named else ""), key="open alerts", measured=len(found),
+                        threshold=cfg.max_open_alerts, basis="open alerts")]
+    if cfg.last_windows:
+        recent = recent_alerts(section, cfg.last_windows, warnings=cfg.count_warnings)
+        windows = sorted({w for w, _ in recent})
+        findings.append(Finding(not recent, f"{len(windows)} of the last {min(cfg.last_windows, len(section.windows))}"
+                                f" window(s) {where} alerted, open or closed"
+                                + (f": {_listed([f'{w} {c}' for w, c in recent])}" if recent else ""),
+                                key=f"last {cfg.last_windows} windows", measured=len(windows), threshold=0,
+                                basis="windows with an alert"))
+    return findings
+
+
 CHECKS: dict[str, CheckFn] = {
     "impact_ratio": impact_ratio,
     "demographic_parity_difference": _disparity("demographic_parity_difference", SELECTION),
@@ -411,6 +452,7 @@ CHECKS: dict[str, CheckFn] = {
     "residual_pii": residual_pii,
     "no_training_waiver": no_training_waiver,
     "reviewer_signoff": reviewer_signoff,
+    "monitoring": monitoring,
 }
 
 TITLES = {
@@ -430,4 +472,5 @@ TITLES = {
     "residual_pii": "No residual PII after scrubbing",
     "no_training_waiver": "No training on unscrubbed data (waiver)",
     "reviewer_signoff": "Reviewer sign-off",
+    "monitoring": "Post-deployment monitoring: no open alerts",
 }

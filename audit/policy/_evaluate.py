@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from audit.record import CheckResult, LedgerState, PolicySection, RunRecord, utc_now
+from audit.record import CheckResult, LedgerState, MonitoringSection, PolicySection, RunRecord, utc_now
 from audit.record.signoff import signoff_subject_sha256
 
 from ._checks import CHECKS, TITLES, Context, Finding, SignoffSource
@@ -46,11 +46,13 @@ def _apply_waiver(result: CheckResult, waivers: list[Waiver]) -> CheckResult:
 
 
 def evaluate_policy(record: RunRecord, loaded: LoadedPolicy, *, today: date | None = None,
-                    signoff: SignoffSource | None = None) -> PolicySection:
+                    signoff: SignoffSource | None = None, monitoring: MonitoringSection | None = None,
+                    monitoring_run: str | None = None) -> PolicySection:
     """Run every enabled check of the policy on `record` (reading only the record) and return the policy section.
 
     `today` decides which waivers have expired (default: today in UTC); `signoff` is the sign-off ledger the
-    reviewer-sign-off check asks (None: that check is not run).
+    reviewer-sign-off check asks (None: that check is not run); `monitoring` the section of the run's monitoring child
+    run `monitoring_run` (None: the monitoring check is not run).
     """
     policy = loaded.policy
     today = today or datetime.now(timezone.utc).date()
@@ -58,7 +60,8 @@ def evaluate_policy(record: RunRecord, loaded: LoadedPolicy, *, today: date | No
     active = [w for w in policy.waivers if w.expires >= today]
     expired = [f"{w.describe()} — expired, ignored" for w in policy.waivers if w.expires < today]
     ledger = signoff.verify() if signoff is not None else None
-    ctx = Context(policy=policy, signoff=signoff, subject_sha256=subject_sha, ledger=ledger)
+    ctx = Context(policy=policy, signoff=signoff, subject_sha256=subject_sha, ledger=ledger, monitoring=monitoring,
+                  monitoring_run=monitoring_run, today=today)
     results: list[CheckResult] = []
     for check_id, cfg in policy.checks.enabled().items():
         findings = CHECKS[check_id](record, cfg, ctx)

@@ -15,7 +15,7 @@ from audit.core.io import sha256_bytes
 
 __all__ = ["Severity", "OnMissing", "UseCase", "USE_CASES", "CheckConfig", "ImpactRatioCheck", "DisparityCheck",
            "DisparityTestCheck", "MisroutingCheck", "FlipRateCheck",
-           "RelianceCheck", "MacroF1Check", "EntityF1Check", "EntityParityCheck", "PiiRecallCheck", "ResidualPiiCheck", "TrainingWaiverCheck", "SignoffCheck", "Checks",
+           "RelianceCheck", "MacroF1Check", "EntityF1Check", "EntityParityCheck", "PiiRecallCheck", "ResidualPiiCheck", "TrainingWaiverCheck", "SignoffCheck", "MonitoringGateCheck", "Checks",
            "Waiver", "Policy", "LoadedPolicy", "BUILTIN_POLICIES", "load_policy", "policy_from_text",
            "policy_json_schema"]
 
@@ -124,6 +124,20 @@ class SignoffCheck(CheckConfig):
         None, ge=1, description="An approval older than this many days no longer counts; None: approvals keep.")
 
 
+class MonitoringGateCheck(CheckConfig):
+    """Reads the run's post-deployment monitoring (the child run `<RUN>.monitor` that `govaudit monitor` writes): fails
+    while monitoring alerts are open, or while one of the last windows holds an alert (closed or not). No monitoring
+    run, or one older than `max_age_days`, is missing evidence (`on_missing`)."""
+
+    max_open_alerts: int = Field(0, ge=0, description="Open (active) alert-severity monitoring alerts allowed.")
+    count_warnings: bool = Field(False, description="Also count open warn-severity findings (and warn-severity "
+                                                    "alerts in the last windows).")
+    last_windows: int = Field(0, ge=0, description="Also fail when any of the last N windows holds an alert, even one "
+                                                   "no longer open (a later window was quiet); 0: off.")
+    max_age_days: int | None = Field(None, ge=1, description="Monitoring evaluated longer ago than this many days is "
+                                                             "stale: treated as missing; None: any age.")
+
+
 class Checks(_Strict):
     """Checks the policy runs; a check left out is not evaluated."""
 
@@ -143,6 +157,7 @@ class Checks(_Strict):
     residual_pii: ResidualPiiCheck | None = None
     no_training_waiver: TrainingWaiverCheck | None = None
     reviewer_signoff: SignoffCheck | None = None
+    monitoring: MonitoringGateCheck | None = None
 
     def enabled(self) -> dict[str, CheckConfig]:
         return {name: cfg for name in type(self).model_fields if (cfg := getattr(self, name)) and cfg.enabled}

@@ -5,6 +5,10 @@ whatever its effect on the verdict. A group's four-fifths level is the level of 
 its grouping, applied with that check's own threshold and basis (point estimate or CI bound), so the policy line, the
 fairness line and the table badge cannot disagree. Without a covering policy check the group falls back to the
 fairness stage's `four_fifths_pass` (point estimate against 0.8).
+
+Monitoring: `monitor_level` is the status of a monitoring section (the monitor writes it, the report and dashboard show
+it), `open_alerts` / `recent_alerts` the findings the gate's `monitoring` check counts, so the gate line, the report
+badge and the dashboard banner count the same alerts.
 """
 from __future__ import annotations
 
@@ -12,11 +16,13 @@ from dataclasses import dataclass
 
 from ._common import Estimate
 from ._fairness import GroupingResult, GroupResult
+from ._monitoring import MonitorAlert, MonitoringSection
 from ._policy import CheckResult, PolicySection
 from ._probes import CounterfactualSection
 
 __all__ = ["LEVELS", "LABELS", "check_level", "level_counts", "blocking_checks", "impact_check", "GroupStatus",
-           "group_status", "MaxFlip", "max_flip", "FOUR_FIFTHS"]
+           "group_status", "MaxFlip", "max_flip", "FOUR_FIFTHS", "monitor_level", "open_alerts", "recent_alerts",
+           "MonitoringStatus", "monitoring_status", "MONITOR_LEVEL"]
 
 FOUR_FIFTHS = 0.8
 LEVELS = ("fail", "warn", "not-run", "pass")
@@ -113,3 +119,48 @@ def max_flip(section: CounterfactualSection | None) -> MaxFlip | None:
         return None
     rate, family = max(rated, key=lambda item: item[0])
     return MaxFlip(rate, family)
+
+
+MONITOR_LEVEL = {"alert": "fail", "warn": "warn", "ok": "pass"}  # a monitoring status as a check level (badge colour)
+
+
+def open_alerts(alerts: list[MonitorAlert], *, warnings: bool = False) -> list[MonitorAlert]:
+    """Active alerts (in a window the last monitor call changed, or the latest window) of alert severity; with
+    `warnings` also the active warn-severity findings."""
+    return [a for a in alerts if a.active and (warnings or a.severity == "alert")]
+
+
+def monitor_level(alerts: list[MonitorAlert]) -> str:
+    """'alert' (an open alert-severity finding), 'warn' (open warn-severity findings only) or 'ok'."""
+    return "alert" if open_alerts(alerts) else "warn" if open_alerts(alerts, warnings=True) else "ok"
+
+
+def recent_alerts(section: MonitoringSection, last: int, *, warnings: bool = False) -> list[tuple[str, str]]:
+    """(window, check[subject]) of every check that alerted (its breach lasted its `consecutive` windows) with alert
+    severity (with `warnings`: any severity) in the last `last` windows, open or not. Single-window breaches are left
+    out: with a dozen tests per window they happen on quiet traffic too (bench/monitor_rates.py)."""
+    return [(w.key, c.id + (f" [{c.subject}]" if c.subject else "")) for w in section.windows[-last:] if last
+            for c in w.checks if c.status == "alert" and (warnings or c.severity == "alert")]
+
+
+@dataclass(frozen=True)
+class MonitoringStatus:
+    """What every view says of a monitoring section: its level and the open findings behind it."""
+
+    status: str  # ok, warn, alert
+    level: str  # the badge: pass, warn, fail
+    alerts: int  # open alert-severity findings
+    warnings: int  # open warn-severity findings
+    windows: int
+
+    @property
+    def summary(self) -> str:
+        return (f"{self.status.upper()}: {self.alerts} open alert(s), {self.warnings} open warning(s) over "
+                f"{self.windows} window(s)")
+
+
+def monitoring_status(section: MonitoringSection) -> MonitoringStatus:
+    alerts = len(open_alerts(section.alerts))
+    status = monitor_level(section.alerts)
+    return MonitoringStatus(status, MONITOR_LEVEL[status], alerts,
+                            len(open_alerts(section.alerts, warnings=True)) - alerts, len(section.windows))

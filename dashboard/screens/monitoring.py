@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from audit.record import MonitoringSection
+from audit.record.status import monitoring_status
 from dashboard.data import load_run, open_store
 from dashboard.widgets import guarded, md, run_choice, section
 
@@ -84,9 +85,9 @@ def render() -> None:
         if mo is None:
             st.info("This run has no monitoring section.")
             return
-        status = {"ok": st.success, "warn": st.warning, "alert": st.error}[mo.status]
-        status(md(f"Status {mo.status.upper()}: {len(mo.windows)} window(s) of {mo.window}, "
-                  f"{sum(a.active for a in mo.alerts)} active finding(s); monitors run {record.parent_run_id or '-'}"))
+        ms = monitoring_status(mo)
+        banner = {"pass": st.success, "warn": st.warning, "fail": st.error}[ms.level]
+        banner(md(f"Status {ms.summary} of {mo.window}; monitors run {record.parent_run_id or '-'}"))
         wanted = st.query_params.get("window")
         with section("window evidence"):
             if wanted:

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from audit.record import RunRecord
+from audit.record.status import monitoring_status
 from audit.record.store import RunStore, finish_stage
 from dashboard.screens.monitoring import alerts_frame, group_frame, trend_frame
 from monitor_synth import log_frame, monitor, write_log
@@ -49,6 +50,7 @@ def test_page_shows_trends_alerts_and_window_evidence(section, tmp_path, monkeyp
     at = _page(monkeypatch, tmp_path / "runs", run="r.monitor", window=key)
     text = "\n".join(str(e.value) for e in [*at.error, *at.subheader]).replace("\\", "")
     assert "Status ALERT" in text and f"Window {key}" in text and "Alerts" in text
+    assert monitoring_status(section).summary in text  # the counts of the report and the gate's monitoring check
     assert [s.label for s in at.selectbox][:1] == ["Monitored run"] and at.selectbox[0].options == ["r.monitor"]
     assert any((df.value.get("id") == "impact_ratio").any() for df in at.dataframe if "id" in df.value)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from audit.record import RunRecord
+from audit.record.status import monitoring_status
 from monitor_synth import log_frame, monitor, write_log
 from reports.render import render_report
 
@@ -18,6 +19,8 @@ def test_monitoring_section_charts_and_links_alerts(tmp_path):
     links = set(re.findall(r'<a href="#(mon-[^"]+)"><circle', html))
     assert links and all(f'<tr id="{anchor}">' in html for anchor in links)
     assert 'href="#mon-2023-05-06T00-00Z"' in html  # the first impact-ratio alert (consecutive: 2)
+    ms = monitoring_status(section)  # the numbers the gate's monitoring check counts
+    assert ms.alerts > 0 and f'class="badge s-fail">alert</span>: {ms.alerts} open alert(s), {ms.warnings} open' in html
 
 
 def test_report_without_monitoring_has_no_section():

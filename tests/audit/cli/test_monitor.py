@@ -13,6 +13,7 @@ from tiny_models import make_tiny_model
 
 from audit.cli import main
 from audit.record import RunRecord, TrainSection
+from audit.record.status import monitoring_status
 from audit.record.store import RunStore
 
 LABELS = ["deny", "approve"]
@@ -179,3 +180,26 @@ def test_monitor_on_ray_bad_log_exits_2_like_local(project, tmp_path, local_ray)
     code = main(["--quiet", "monitor", "--run", "prod-run", "--config", str(project / "govaudit.yaml"),
                  "--runs-root", str(runs), "--engine", "ray", "--log", str(bad)])
     assert code == 2 and not (runs / "prod-run.monitor").exists()
+
+
+def test_gate_reads_the_monitoring_child_run(project, tmp_path, capsys):
+    runs = tmp_path / "runs"
+    shutil.copytree(project / "runs", runs, ignore=shutil.ignore_patterns("prod-run.monitor"))
+    policy = tmp_path / "deployed.yaml"
+    policy.write_text("name: deployed\non_missing: fail\nchecks:\n  monitoring: {last_windows: 3}\n")
+    gate = ["--quiet", "gate", "prod-run", "--policy", str(policy), "--runs-root", str(runs)]
+    assert main(gate) == 1  # not monitored yet: missing evidence blocks under on_missing: fail
+    assert "govaudit monitor --run prod-run" in capsys.readouterr().out
+    monitor = ["--quiet", "monitor", "--run", "prod-run", "--config", str(project / "govaudit.yaml"), "--runs-root",
+               str(runs)]
+    assert main([*monitor, "--log", str(_log(project, "calm.csv"))]) == 0
+    assert main(gate) == 0
+    assert main([*monitor, "--log", str(_log(project, "flipped.csv", drift=True, first_day=20))]) == 1
+    assert main(gate) == 1
+    store = RunStore(runs)
+    checks = {c.id: c for c in store.load("prod-run").policy.checks}
+    section = store.load("prod-run.monitor").monitoring
+    assert checks["monitoring:open alerts"].status == "fail"
+    assert checks["monitoring:open alerts"].measured == monitoring_status(section).alerts > 0
+    assert checks["monitoring:last 3 windows"].status == "fail"
+    assert "FAIL" in capsys.readouterr().out

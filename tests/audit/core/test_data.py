@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from audit.core.config import DataConfig
-from audit.core.data import iter_chunks, read_table, table_sha256, validate_table
+from audit.core.data import column_names, iter_chunks, iter_columns, read_table, table_sha256, validate_table
 from audit.core.errors import BadInputError
 from audit.record import fingerprint
 
@@ -106,3 +106,39 @@ def test_table_fingerprint_is_stable_and_order_sensitive(tmp_path):
     df.to_csv(path, index=False)
     fp = fingerprint(path, df, role="train")
     assert fp.rows == 3 and len(fp.file_sha256) == 64 and fp.format == "csv"
+
+
+def test_iter_columns_streams_only_the_asked_columns_in_exact_chunks(tmp_path):
+    df = pd.DataFrame({"a": [f"x{i}" for i in range(1001)], "score": [i / 1000 for i in range(1001)],
+                       "skip": ["unread"] * 1001, "note": ['has "quotes", commas\nand a newline'] * 1001})
+    df.loc[[3, 4, 5, 6], "a"] = ["", "NA", "null", None]
+    path = tmp_path / "d.csv"
+    df.to_csv(path, index=False)
+    assert column_names(path) == ["a", "score", "skip", "note"]
+    chunks = list(iter_columns(path, 300, ["a", "score", "note"], floats=("score",)))
+    assert [len(c) for c in chunks] == [300, 300, 300, 101] and list(chunks[0].columns) == ["a", "score", "note"]
+    whole = pd.concat(chunks, ignore_index=True)
+    assert whole["score"].dtype == "float64" and whole["score"].tolist() == df["score"].tolist()
+    assert whole["a"].isna().tolist()[3:7] == [True] * 4 and whole["a"].iloc[7] == "x7"  # pandas' missing markers
+    assert (whole["note"] == df["note"].iloc[0]).all()
+    pandas_way = pd.concat(iter_chunks(path, 300), ignore_index=True)
+    assert whole["a"].isna().equals(pandas_way["a"].isna())
+
+
+def test_iter_columns_errors_name_rows_never_values(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a,score\nok,0.5\nok,SECRET1\n")
+    with pytest.raises(BadInputError, match=r"column 'score' holds a value that is not a number \(first at data row 2\)") as err:
+        list(iter_columns(path, 100, ["a", "score"], floats=("score",)))
+    assert "SECRET" not in str(err.value)
+    path.write_text("a,score\nok,0.5\nSECRET2,0.1,SECRET3\n")
+    with pytest.raises(BadInputError, match="data row 2 has 3 fields, the header has 2") as err:
+        list(iter_columns(path, 100, ["a", "score"]))
+    assert "SECRET" not in str(err.value) and str(path) + ":3" in str(err.value)
+    path.write_text('a,score\nok,0.5\n"SECRET4,0.1\n')
+    with pytest.raises(BadInputError, match="malformed CSV") as err:
+        list(iter_columns(path, 100, ["a", "score"]))
+    assert "SECRET" not in str(err.value)
+    path.write_text("a,score\n")
+    with pytest.raises(BadInputError, match="no rows"):
+        list(iter_columns(path, 100, ["a"]))

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from audit.monitor import binned_ks, chi_square_p, impact_ratio_ci, mmd_permutation, psi, two_proportion_p, wilson
+from audit.monitor import (binned_ks, chi_square_p, difference_ci, impact_ratio_ci, mmd_permutation, psi, two_proportion_p,
+                           wilson)
 
 
 def test_psi_is_zero_for_equal_shares_and_grows_with_shift():
@@ -45,3 +46,9 @@ def test_mmd_permutation_separates_shifted_samples():
     same = mmd_permutation(rng.normal(size=(60, 4)), rng.normal(size=(60, 4)), permutations=99)
     shifted = mmd_permutation(rng.normal(size=(60, 4)), rng.normal(1.0, size=(60, 4)), permutations=99)
     assert same[1] > 0.05 and shifted[1] == pytest.approx(0.01)
+
+
+def test_difference_interval_matches_newcombe_1998():
+    low, high = difference_ci(56, 70, 48, 80)  # Newcombe (1998) Table II, first example, method 10: 0.0524 to 0.3339
+    assert low == pytest.approx(0.0524, abs=5e-4) and high == pytest.approx(0.3339, abs=5e-4)
+    assert difference_ci(0, 10, 0, 0) is None

@@ -9,7 +9,7 @@ import pytest
 from junitparser import Failure, JUnitXml
 
 from audit.core.errors import BadInputError
-from audit.monitor import GroupCounts, WINDOWS_FILE, junit_xml, markdown_summary, monitor_policy_from_text, parse_window
+from audit.monitor import GroupCounts, LoadedMonitorPolicy, WINDOWS_FILE, junit_xml, markdown_summary, monitor_policy_from_text, parse_window
 from monitor_synth import log_frame, monitor, write_log
 
 
@@ -51,6 +51,27 @@ def test_group_whose_selection_rate_falls_alerts_after_two_windows(tmp_path):
     assert "sex:F" in changed and "sex:M" not in changed
     first = next(c for c in section.windows[4].checks if c.id == "impact_ratio" and c.subject == "sex:F")
     assert first.status == "breach"
+
+
+def test_group_whose_misses_rise_alerts_on_its_fnr_gap_after_two_windows(tmp_path):
+    log = write_log(log_frame(10, drift="group_misses_rise"), tmp_path / "log.csv")
+    _, section = monitor(tmp_path, [log], 10)
+    parity = [a for a in section.alerts if a.check == "error_rate_parity"]
+    assert {a.subject for a in parity} == {"sex:F fnr"}  # predictions unchanged: only the delayed labels tell
+    assert min(a.window for a in parity).startswith("2023-05-06")  # consecutive: 2 (breach on 05-05)
+    assert not any(a.check in ("impact_ratio", "prediction_drift") for a in section.alerts)
+    first = next(c for c in section.windows[4].checks if c.id == "error_rate_parity" and c.subject == "sex:F fnr")
+    assert first.status == "breach" and first.measured > 0.1 and "95% CI" in first.evidence
+    before = [c for w in section.windows[:4] for c in w.checks if c.id == "error_rate_parity"]
+    assert before and all(c.status in ("pass", "skipped") for c in before)
+
+
+def test_error_rate_parity_needs_enough_labeled_rows_per_group(tmp_path):
+    policy = monitor_policy_from_text("name: t\nmin_group_size: 400\n", source="t.yaml")
+    log = write_log(log_frame(10, drift="group_misses_rise"), tmp_path / "log.csv")
+    _, section = monitor(tmp_path, [log], 10, policy=LoadedMonitorPolicy(policy=policy, sha256="0" * 64, source="t"))
+    checks = [c for w in section.windows for c in w.checks if c.id == "error_rate_parity"]
+    assert checks and all(c.status == "skipped" and "below min_group_size" in c.evidence for c in checks)
 
 
 def test_new_logs_add_windows_and_rerunning_changes_nothing(tmp_path):
@@ -120,6 +141,36 @@ def test_bad_logs_are_bad_input_without_cell_values(tmp_path):
     with pytest.raises(BadInputError, match="log file not found"):
         monitor(tmp_path, [tmp_path / "missing.csv"], 12)
     assert not (tmp_path / WINDOWS_FILE).exists()
+
+
+def test_csv_rows_with_wrong_fields_or_numbers_are_bad_input_naming_the_row(tmp_path):
+    frame = log_frame(12, windows=1)
+    log = write_log(frame, tmp_path / "log.csv")
+    lines = log.read_text().splitlines()
+    lines[3] += ",SECRET-EXTRA"  # data row 3 has one field too many (pandas shifted it into the index before)
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("\n".join(lines) + "\n")
+    with pytest.raises(BadInputError, match="data row 3 has 9 fields, the header has 8") as err:
+        monitor(tmp_path, [ragged], 12)
+    assert "SECRET" not in str(err.value)
+    frame["proba_relief"] = frame["proba_relief"].astype(object)
+    frame.loc[5, "proba_relief"] = "SECRET-P"
+    with pytest.raises(BadInputError, match=r"'proba_relief' holds a value that is not a number \(first at data row 6\)") as err:
+        monitor(tmp_path, [write_log(frame, tmp_path / "text_proba.csv")], 12)
+    assert "SECRET" not in str(err.value) and not (tmp_path / WINDOWS_FILE).exists()
+
+
+def test_csv_parquet_and_jsonl_logs_give_the_same_windows(tmp_path):
+    frame = log_frame(13, windows=3)
+    frame.loc[frame.index[::37], "sex"] = None
+    frame.loc[frame.index[::41], "age"] = " "  # blank: the unknown group in every format
+    frame.loc[frame.index[::43], "text"] = frame["text"] + ', with "quotes",\nand a newline'
+    stats = []
+    for suffix in ("csv", "parquet", "jsonl"):
+        log = write_log(frame, tmp_path / suffix / f"log.{suffix}")
+        _, section = monitor(tmp_path / suffix, [log], 13)
+        stats.append(json.loads((tmp_path / suffix / WINDOWS_FILE).read_text())["windows"])
+    assert stats[0] == stats[1] == stats[2]
 
 
 def test_window_spec_is_validated():
