@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from audit.core.config import EngineConfig
-from audit.core.data import detect_format, iter_chunks
+from audit.core.data import column_names, detect_format, iter_chunks, iter_columns
 from audit.core.engine import ordered_map, ray_session, worker_count
 
 from ._descriptors import TextDescriber
@@ -23,12 +23,15 @@ __all__ = ["ingest_logs_ray", "count_log_rows"]
 DescriberFactory = Callable[[], TextDescriber]
 
 
-def count_log_rows(path: Path, chunk_rows: int) -> int:
-    """Data rows of a log, as `ingest_log` will see them."""
-    if detect_format(path) == "parquet":
+def count_log_rows(path: Path, chunk_rows: int, column: str) -> int:
+    """Data rows of a log, as `ingest_log` will see them (CSV: only `column` is parsed)."""
+    fmt = detect_format(path)
+    if fmt == "parquet":
         import pyarrow.parquet as pq
 
         return int(pq.ParquetFile(path).metadata.num_rows)
+    if fmt == "csv" and column in (column_names(path) or []):
+        return sum(len(chunk) for chunk in iter_columns(path, chunk_rows, [column]))
     return sum(len(chunk) for chunk in iter_chunks(path, chunk_rows))
 
 
@@ -39,8 +42,8 @@ class _IngestActor:
         set_quiet(True)
         self.describer = describer_factory() if describer_factory is not None else None
 
-    def count(self, path: str, chunk_rows: int) -> int:
-        return count_log_rows(Path(path), chunk_rows)
+    def count(self, path: str, chunk_rows: int, column: str) -> int:
+        return count_log_rows(Path(path), chunk_rows, column)
 
     def ingest(self, path: str, schema: LogSchema, spec: WindowSpec, row_offset: int) -> list[tuple[int, WindowStats]]:
         return [(index, piece) for index, piece, _ in ingest_log(Path(path), schema, spec, row_offset=row_offset,
@@ -48,7 +51,8 @@ class _IngestActor:
 
 
 def ingest_logs_ray(logs: Sequence[Path], schema: LogSchema, spec: WindowSpec, engine: EngineConfig, *,
-                    first_row: int, describer_factory: DescriberFactory | None = None) -> list[list[tuple[int, WindowStats]]]:
+                    first_row: int,
+                    describer_factory: DescriberFactory | None = None) -> list[list[tuple[int, WindowStats]]]:
     """Per log, in order: the (window index, statistics) pieces `ingest_log` yields, computed on Ray actors.
 
     `first_row`: rows already ingested (where the first log's rows start, for windows by rows).
@@ -60,7 +64,8 @@ def ingest_logs_ray(logs: Sequence[Path], schema: LogSchema, spec: WindowSpec, e
         actors = [remote.remote(describer_factory) for _ in range(min(worker_count(ray, engine), len(logs)))]
         offsets = [first_row] * len(logs)
         if spec.kind == "rows":
-            rows = list(ordered_map(actors, lambda a, log: a.count.remote(str(log), schema.mapping.chunk_rows), logs))
+            rows = list(ordered_map(actors, lambda a, log: a.count.remote(str(log), schema.mapping.chunk_rows,
+                                                                        schema.mapping.prediction_column), logs))
             for i in range(1, len(logs)):
                 offsets[i] = offsets[i - 1] + rows[i - 1]
         return list(ordered_map(actors, lambda a, job: a.ingest.remote(str(job[0]), schema, spec, job[1]),
