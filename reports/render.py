@@ -24,7 +24,7 @@ from . import _charts, _monitoring
 from ._compare import build_comparison
 from ._format import est, est_pct, num, pct, signed
 from ._markdown import comparison_markdown, report_markdown
-from ._model import build_report, charted_groups, check_anchor, grouping_bars, is_intersection
+from ._model import build_report, charted_groups, check_anchor, grouping_bars, is_intersection, swap_segments, excerpt, EXCERPT_CONTEXT
 from ._regmap import SECTION_TITLES
 from ._stamp import PAGE_SLOT, page_stamp, render_inputs_sha256, seal, sealed
 
@@ -75,7 +75,9 @@ def _environment() -> jinja2.Environment:
                        curve_points=lambda curves: [(c.step, c.train_loss, c.val_macro_f1) for c in curves])
     env.globals.update(interval_chart=_charts.interval_chart, curve_chart=_charts.curve_chart, titles=SECTION_TITLES,
                        group_status=group_status, check_level=check_level, labels=LABELS, max_flip=max_flip,
-                       check_anchor=check_anchor)
+                       check_anchor=check_anchor, swap_segments=swap_segments,
+                       excerpt_context=EXCERPT_CONTEXT)
+    env.filters["excerpt"] = excerpt
     env.filters["window_anchor"] = _monitoring.window_anchor
     env.globals["monitoring_charts"] = _monitoring.monitoring_charts
     return env
