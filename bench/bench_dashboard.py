@@ -1,12 +1,18 @@
 """Dashboard speed: run page with a 100k-row predictions artifact (cold and warm cache) and the runs list with many runs.
 
     .venv/bin/python bench/bench_dashboard.py [--rows 100000] [--runs 300] [--repeat 3] [--no-browser]
+                                              [--baseline DIR] [--rounds 1]
 
 Times (1) the run page in headless Chromium against a real `govaudit dashboard` server: from navigation until the
 verdict is on screen and until the first chart is drawn, on the first load after the server started (cold caches)
 and on reloads (warm), and (2) Streamlit AppTest script runs of the real pages (server side only, without the network
 and the browser's drawing) and the heavy reads alone. Prints Markdown tables and the load average, since a busy
 machine slows every number.
+
+`--baseline DIR` (another checkout, e.g. `git archive <commit> | tar -x -C DIR`) also times the browser loads with the
+server started from DIR, on the same store, alternating with this tree `--rounds` times, each row with the load
+average at its start: before and after side by side under the same load. A trivial one-chart Streamlit page is timed
+the same way as the floor the machine allows.
 """
 from __future__ import annotations
 
@@ -60,11 +66,28 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _browser_timings(root: Path, run_id: str, repeat: int) -> list[tuple[str, str, float, float]]:
-    """Time to verdict and to first chart in headless Chromium: first load after server start, then reloads."""
+_FLOOR_APP = """import altair as alt, pandas as pd, streamlit as st
+st.set_page_config(layout="wide")
+st.error("Verdict: FAIL")
+st.altair_chart(alt.Chart(pd.DataFrame({"x": [1, 2, 3], "y": list("abc")})).mark_point().encode(x="x:Q", y="y:N"),
+                width="stretch")
+"""
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _browser_timings(root: Path, run_id: str, repeat: int, tree: Path = ROOT,
+                     floor: Path | None = None) -> tuple[float, float, float, float]:
+    """Seconds to verdict and to first chart in headless Chromium: (first load after the server started, median of
+    `repeat` reloads) for each. The server runs from `tree` (its audit, dashboard and reports packages), or runs
+    `floor`, a plain Streamlit script, instead."""
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "audit.cli", "dashboard", "--runs-root", str(root), "--port",
-                               str(port)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    command = ([sys.executable, "-m", "streamlit", "run", str(floor), "--server.headless=true", f"--server.port={port}",
+                "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"] if floor else
+               [sys.executable, "-m", "audit.cli", "dashboard", "--runs-root", str(root), "--port", str(port)])
+    server = subprocess.Popen(command, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     try:
         deadline = time.monotonic() + 120
@@ -77,7 +100,7 @@ def _browser_timings(root: Path, run_id: str, repeat: int) -> list[tuple[str, st
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.3)
-        url = f"http://127.0.0.1:{port}/run?run={run_id}"
+        url = f"http://127.0.0.1:{port}/" + ("" if floor else f"run?run={run_id}")
         loads = []
         with Browser(width=1440, height=1000, timeout=180) as browser:
             for _ in range(1 + repeat):
@@ -89,10 +112,7 @@ def _browser_timings(root: Path, run_id: str, repeat: int) -> list[tuple[str, st
         if errors:
             print(f"console errors: {errors}")
         first, warm = loads[0], loads[1:]
-        return [("run page in Chromium: verdict on screen", "first load, then reload", first[0],
-                 statistics.median(v for v, _ in warm)),
-                ("run page in Chromium: first chart drawn", "first load, then reload", first[1],
-                 statistics.median(c for _, c in warm))]
+        return (first[0], statistics.median(v for v, _ in warm), first[1], statistics.median(c for _, c in warm))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
@@ -117,6 +137,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-browser", action="store_true", help="Skip the headless-Chromium timings.")
+    parser.add_argument("--baseline", type=Path, help="Another checkout to time in the browser side by side.")
+    parser.add_argument("--rounds", type=int, default=1, help="Browser timings of each tree, alternating.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "runs"
@@ -143,9 +165,17 @@ def main() -> None:
             assert not at.exception and "Verdict: FAIL" in "".join(e.value for e in at.error)
             assert any("Distribution of P" in m.value for m in at.markdown), "score histogram missing"
 
-        results = []
+        results, browser = [], []
         if not args.no_browser and CHROMIUM is not None:
-            results += _browser_timings(root, "run-big", args.repeat)
+            floor = Path(tmp) / "floor.py"
+            floor.write_text(_FLOOR_APP)
+            trees = [("this tree", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
+            for i in range(args.rounds):
+                for name, tree in (trees if i % 2 else trees[::-1]):
+                    load = _load()
+                    browser.append((name, load, *_browser_timings(root, "run-big", args.repeat, tree)))
+            load = _load()
+            browser.append(("trivial page (floor)", load, *_browser_timings(root, "run-big", args.repeat, ROOT, floor)))
         at.run()  # imports and first navigation, not counted
         results += [("runs page (AppTest)", f"{args.runs} runs", *_timed(runs_page, args.repeat)),
                    ("run page (AppTest)", f"{args.rows:,} predictions", *_timed(run_page, args.repeat))]
@@ -165,7 +195,13 @@ def main() -> None:
         clear_record_caches()
         results.append(("runs index, every run approved", f"{args.runs} runs",
                         *_timed(lambda: runs_frame(store, ledger), args.repeat)))
-    print(f"\n{os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"\n{os.cpu_count()} CPUs, load average {_load()}")
+    if browser:
+        print(f"\nRun page in headless Chromium, {args.rows:,} predictions (s; warm: median of {args.repeat} reloads)"
+              "\n\n| server | load average at start | verdict, first load | verdict, warm | first chart, first load "
+              "| first chart, warm |\n|---|---|---|---|---|---|")
+        for name, load, *times in browser:
+            print(f"| {name} | {load} | " + " | ".join(f"{t:.2f}" for t in times) + " |")
     print(f"\n| what | size | first (s) | after first, median of {args.repeat} (s) |\n|---|---|---|---|")
     for name, size, first, warm in results:
         print(f"| {name} | {size} | {first:.3f} | {warm:.3f} |")

@@ -7,6 +7,7 @@ from .render import (
     Format,
     build_comparison,
     build_report,
+    html_matches,
     render_comparison,
     render_html,
     render_json,
@@ -15,5 +16,5 @@ from .render import (
 )
 
 __all__ = ["Format", "render_report", "render_html", "render_markdown", "render_json", "render_comparison",
-           "build_report", "build_comparison", "export_pdf", "find_chromium", "num", "pct", "est", "entity_tables",
+           "html_matches", "build_report", "build_comparison", "export_pdf", "find_chromium", "num", "pct", "est", "entity_tables",
            "Table"]

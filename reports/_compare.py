@@ -1,9 +1,14 @@
-"""Comparison of two runs (before/after mitigation, old/new model): metric deltas and verdict changes."""
+"""Comparison of two runs (before/after mitigation, old/new model): metric deltas and verdict changes.
+
+Every status shown (a group's four-fifths level, a check's level) comes from audit.record.status, as in the run
+report and the dashboard, never from the record's own `four_fifths_pass` flag.
+"""
 from __future__ import annotations
 
 from typing import Any
 
-from audit.record import RunRecord, utc_now
+from audit.record import GroupingResult, GroupResult, RunRecord, utc_now
+from audit.record.status import check_level, group_status, max_flip
 
 from ._format import value_of
 from ._model import REPORT_VERSION, record_digest, sections_run
@@ -15,13 +20,14 @@ def _headline(record: RunRecord) -> dict[str, float | None]:
     train, fairness, cf, attr = record.train, record.fairness, record.counterfactual, record.attribution
     metrics = (train.test if train else None) or (fairness.overall if fairness else None)
     ratios = [value_of(g.impact_ratio) for gr in (fairness.groupings if fairness else []) for g in gr.groups
-              if _fifths(g) != "excluded" and value_of(g.impact_ratio) is not None]
+              if group_status(record.policy, gr, g).level != "excluded" and value_of(g.impact_ratio) is not None]
+    worst = max_flip(cf)
     return {
         "accuracy": metrics.accuracy if metrics else None,
         "macro_f1": metrics.macro_f1 if metrics else None,
         "ece": metrics.ece if metrics else None,
         "min_impact_ratio": min(ratios) if ratios else None,
-        "max_flip_rate": cf.max_flip_rate if cf else None,
+        "max_flip_rate": worst.rate if worst else None,
         "sensitive_reliance": value_of(attr.reliance_share) if attr else None,
         "rows_touched_by_scrub": record.scrub.share_rows_touched if record.scrub else None,
     }
@@ -31,30 +37,38 @@ def _delta(before: float | None, after: float | None) -> float | None:
     return None if before is None or after is None else after - before
 
 
-def _groups(record: RunRecord) -> dict[tuple[str, str], Any]:
+def _groups(record: RunRecord) -> dict[tuple[str, str], tuple[GroupingResult, GroupResult]]:
     if record.fairness is None:
         return {}
-    return {(gr.name, g.group): g for gr in record.fairness.groupings for g in gr.groups}
+    return {(gr.name, g.group): (gr, g) for gr in record.fairness.groupings for g in gr.groups}
 
 
-def _fifths(group: Any) -> bool | str | None:
-    if group is None:
-        return None
-    return "excluded" if group.small or getattr(group, "unknown", False) else group.four_fifths_pass
+def _level(record: RunRecord, entry: tuple[GroupingResult, GroupResult] | None) -> str | None:
+    """The group's four-fifths level ('fail', 'warn', 'pass', 'not-run', 'excluded', 'reference'), None if absent."""
+    return None if entry is None else group_status(record.policy, *entry).level
+
+
+def _passes(level: str | None) -> bool | str | None:
+    """The level as pass (True) / below the minimum (False); other levels as they are."""
+    return {"pass": True, "fail": False, "warn": False}.get(level, level) if level else None
 
 
 def _group_rows(base: RunRecord, other: RunRecord) -> list[dict[str, Any]]:
+    """Per group: selection rate and impact ratio before/after, and the four-fifths status of each run (`status`: the
+    level from audit.record.status; `four_fifths`: the same as pass True / below False)."""
     before, after = _groups(base), _groups(other)
     rows = []
     for key in list(before) + [k for k in after if k not in before]:
-        b, a = before.get(key), after.get(key)
+        b, a = (entry[1] if entry else None for entry in (before.get(key), after.get(key)))
         row: dict[str, Any] = {"grouping": key[0], "group": key[1]}
         for metric in ("selection_rate", "impact_ratio"):
             vb = value_of(b.impact_ratio if metric == "impact_ratio" else b.metrics.get(metric)) if b else None
             va = value_of(a.impact_ratio if metric == "impact_ratio" else a.metrics.get(metric)) if a else None
             row[metric] = {"before": vb, "after": va, "delta": _delta(vb, va)}
-        row["four_fifths"] = {"before": _fifths(b), "after": _fifths(a)}
-        row["changed"] = row["four_fifths"]["before"] != row["four_fifths"]["after"]
+        levels = {"before": _level(base, before.get(key)), "after": _level(other, after.get(key))}
+        row["status"] = levels
+        row["four_fifths"] = {side: _passes(level) for side, level in levels.items()}
+        row["changed"] = levels["before"] != levels["after"]
         rows.append(row)
     return rows
 
@@ -66,9 +80,9 @@ def _check_rows(base: RunRecord, other: RunRecord) -> list[dict[str, Any]]:
     for cid in list(before) + [c for c in after if c not in before]:
         b, a = before.get(cid), after.get(cid)
         rows.append({"id": cid, "title": (a or b).title,
-                     "status": {"before": b.status if b else None, "after": a.status if a else None},
+                     "status": {"before": check_level(b) if b else None, "after": check_level(a) if a else None},
                      "measured": {"before": b.measured if b else None, "after": a.measured if a else None},
-                     "changed": (b.status if b else None) != (a.status if a else None)})
+                     "changed": (check_level(b) if b else None) != (check_level(a) if a else None)})
     return rows
 
 

@@ -136,12 +136,10 @@ def comparison_markdown(c: dict[str, Any]) -> str:
     lines += _table(["metric", "before", "after", "delta"],
                     [(m["metric"], num(m["before"]), num(m["after"]), signed(m["delta"])) for m in c["metrics"]])
     if c["groups"]:
-        fifths = {True: "pass", False: "fail", None: "–"}
         lines += _table(["grouping", "group", "impact ratio before → after", "delta", "four-fifths"],
                         [(g["grouping"], g["group"], f"{num(g['impact_ratio']['before'])} → {num(g['impact_ratio']['after'])}",
                           signed(g["impact_ratio"]["delta"]),
-                          f"{fifths.get(g['four_fifths']['before'], g['four_fifths']['before'])} → "
-                          f"{fifths.get(g['four_fifths']['after'], g['four_fifths']['after'])}") for g in c["groups"]])
+                          f"{g['status']['before'] or '–'} → {g['status']['after'] or '–'}") for g in c["groups"]])
     if c["checks"]:
         lines += _table(["check", "status before → after"],
                         [(k["id"], f"{k['status']['before'] or '–'} → {k['status']['after'] or '–'}") for k in c["checks"]])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -26,7 +27,7 @@ from ._format import est, num, pct, value_of
 from ._regmap import LL144_PROVISION, NOT_ESTABLISHED, REGULATORY_MAP, SECTION_TITLES, ll144_categories
 
 __all__ = ["REPORT_VERSION", "CHART_MAX_BARS", "charted_groups", "build_report", "record_digest", "evidence_digest",
-           "sections_run", "texts_allowed", "normalise_signoffs", "grouping_bars", "is_intersection", "check_anchor",
+           "sections_run", "texts_allowed", "swap_segments", "excerpt", "EXCERPT_CONTEXT", "normalise_signoffs", "grouping_bars", "is_intersection", "check_anchor",
            "grouping_anchor", "check_sentence"]
 
 REPORT_VERSION = 1
@@ -397,3 +398,56 @@ def build_report(record: RunRecord, record_sha256: str | None = None, *, signoff
                       "verify": f"sha256sum {shlex.quote(f'{runs_root}/{record.run_id}/record.json')}"},
         "record": dumped,
     }
+
+
+EXCERPT_CONTEXT = 120  # characters of unchanged text kept on each side of a swap in the report's examples
+
+
+def _cut(text: str, keep: int, *, head: bool) -> str:
+    """The first (`head`) or last `keep` characters of `text`, cut at a space, with '…' where text was left out;
+    runs of white space (paragraph breaks) shown as one space."""
+    text = re.sub(r"\s+", " ", text)
+    if len(text) <= keep:
+        return text
+    if head:
+        part = text[:keep]
+        return (part[:part.rfind(" ")] if " " in part else part) + " …"
+    part = text[-keep:]
+    return "… " + (part[part.find(" ") + 1:] if " " in part else part)
+
+
+def swap_segments(example: Any, context: int = EXCERPT_CONTEXT) -> list[tuple[str, str, str]] | None:
+    """A swap example as one excerpt: [(unchanged text, original words, swapped words), ...], the swapped words of
+    each span shown beside the words they replace, and at most `context` characters of unchanged text kept around
+    each swap ('…' marks what was left out; the full texts stay in the record). None when the two texts differ
+    outside their spans (then both are shown, cut to 2 × `context`). The swapped text is exactly the original with
+    each span replaced, so nothing but the excerpting is lost."""
+    before, after = getattr(example, "original_spans", None) or [], getattr(example, "swapped_spans", None) or []
+    original, swapped = example.original, example.swapped
+    if not before or len(before) != len(after):
+        return None
+    same, changes, i, j = [], [], 0, 0
+    for (b0, b1), (a0, a1) in zip(sorted(before), sorted(after)):
+        if b0 < i or a0 < j or original[i:b0] != swapped[j:a0]:
+            return None
+        same.append(original[i:b0])
+        changes.append((original[b0:b1], swapped[a0:a1]))
+        i, j = b1, a1
+    if original[i:] != swapped[j:]:
+        return None
+    same.append(original[i:])
+    out = []
+    for k, text in enumerate(same):
+        if k == 0:
+            text = _cut(text, context, head=False)
+        elif k == len(same) - 1:
+            text = _cut(text, context, head=True)
+        elif len(text) > 2 * context + 5:
+            text = _cut(text[:context + 40], context, head=True) + " " + _cut(text[-context - 40:], context, head=False)
+        out.append((text, *changes[k]) if k < len(changes) else (text, "", ""))
+    return out
+
+
+def excerpt(text: str, context: int = EXCERPT_CONTEXT) -> str:
+    """The start of a text for the report's examples (2 × `context` characters, '…' if cut)."""
+    return _cut(text, 2 * context, head=True)

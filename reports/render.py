@@ -24,11 +24,12 @@ from . import _charts, _monitoring
 from ._compare import build_comparison
 from ._format import est, est_pct, num, pct, signed
 from ._markdown import comparison_markdown, report_markdown
-from ._model import build_report, charted_groups, check_anchor, grouping_bars, is_intersection
+from ._model import build_report, charted_groups, check_anchor, grouping_bars, is_intersection, swap_segments, excerpt, EXCERPT_CONTEXT
 from ._regmap import SECTION_TITLES
+from ._stamp import PAGE_SLOT, page_stamp, render_inputs_sha256, seal, sealed
 
 __all__ = ["Format", "render_report", "render_html", "render_markdown", "render_json", "render_comparison",
-           "build_report", "build_comparison", "CSP_TEMPLATE"]
+           "html_matches", "build_report", "build_comparison", "CSP_TEMPLATE"]
 
 Format = Literal["html", "md", "json"]
 CSP_TEMPLATE = ("default-src 'none'; style-src '{style_hash}'; img-src data:; font-src 'none'; script-src 'none'; "
@@ -74,7 +75,9 @@ def _environment() -> jinja2.Environment:
                        curve_points=lambda curves: [(c.step, c.train_loss, c.val_macro_f1) for c in curves])
     env.globals.update(interval_chart=_charts.interval_chart, curve_chart=_charts.curve_chart, titles=SECTION_TITLES,
                        group_status=group_status, check_level=check_level, labels=LABELS, max_flip=max_flip,
-                       check_anchor=check_anchor, monitoring_status=monitoring_status)
+                       check_anchor=check_anchor, monitoring_status=monitoring_status,
+                       swap_segments=swap_segments, excerpt_context=EXCERPT_CONTEXT)
+    env.filters["excerpt"] = excerpt
     env.filters["window_anchor"] = _monitoring.window_anchor
     env.globals["monitoring_charts"] = _monitoring.monitoring_charts
     return env
@@ -97,8 +100,23 @@ def render_html(record: RunRecord, record_sha256: str | None = None, *, signoffs
     content = build_report(record, record_sha256, signoffs=signoffs, **options)
     config_json = json.dumps(content["record"]["config"], indent=2, sort_keys=True, default=str)
     page = _environment().get_template("report.html.j2").render(r=content, rec=record, csp=_CSP_SLOT,
-                                                                 config_json=config_json)
-    return _with_csp(page)
+                                                                 config_json=config_json,
+                                                                 render_inputs=render_inputs_sha256(content),
+                                                                 page_slot=PAGE_SLOT)
+    return seal(_with_csp(page))
+
+
+def html_matches(page: str, record: RunRecord, record_sha256: str, *, signoffs: Iterable[Any] | None = None,
+                 **options: Any) -> bool:
+    """Whether `page` (an HTML report, e.g. a file on disk) is what render_html would show now for these inputs:
+    same run, same record file hash, same sign-offs, texts, report version and templates, and not edited since it
+    was rendered (reports/_stamp.py); only its 'generated' time may differ."""
+    stamp = page_stamp(page)
+    if not sealed(page):
+        return False
+    content = build_report(record, record_sha256, signoffs=signoffs, **options)
+    return (stamp.get("govaudit-run-id") == record.run_id and stamp.get("govaudit-record-sha256") == record_sha256
+            and stamp.get("govaudit-render-inputs-sha256") == render_inputs_sha256(content))
 
 
 def render_markdown(record: RunRecord, record_sha256: str | None = None, *, signoffs: Iterable[Any] | None = None,

@@ -308,8 +308,10 @@ DEMO_TEMPLATES = ("templates:gender", "templates:names", "templates:religion", "
 def _demo_family(name: str, flip: float, worst: int) -> FamilyResult:
     text = ("I took out a payday loan in March and the lender kept charging a rollover fee every two weeks even after "
             "I asked them to stop; as a {} customer I was told nobody could help me and the balance doubled.")
+    at = text.index("{}")
     examples = [SwapExample(row_id=f"c-{abs(hash((name, i))) % 9000 + 1000}", original=text.format("older"),
                             swapped=text.format("younger"), swaps=["older -> younger"],
+                            original_spans=[(at, at + 5)], swapped_spans=[(at, at + 7)],
                             prob_before=0.52 - i * 0.01, prob_after=0.47 - i * 0.02, pred_before="relief",
                             pred_after="no_relief" if i < 2 else "relief") for i in range(worst)]
     return FamilyResult(family=name, source="Dixon et al. 2018 identity terms (CC BY 4.0)", n_examples=200,

@@ -25,9 +25,10 @@ def dashboard_url(host: str, port: int, run_id: str | None = None) -> str:
 
 
 def streamlit_command(host: str, port: int) -> list[str]:
-    """The `streamlit run` command line: headless, no usage statistics, no file watcher, no agent API."""
+    """The `streamlit run` command line (through dashboard.serve, which pre-imports the pages while the server
+    starts): headless, no usage statistics, no file watcher, no agent API."""
     app = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
-    return [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless=true",
+    return [sys.executable, "-m", "dashboard.serve", "run", str(app), "--server.headless=true",
             f"--server.address={host}", f"--server.port={port}", "--browser.gatherUsageStats=false",
             "--server.fileWatcherType=none", "--server.runOnSave=false", "--server.enableAgentApi=false",
             "--client.toolbarMode=viewer"]

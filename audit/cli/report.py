@@ -56,6 +56,10 @@ def register(app: typer.Typer) -> None:
             raise BadInputError("--pdf needs an HTML report written to a file", fix="drop --format/--out - or --pdf")
         if bundle is not None and compare:
             raise BadInputError("--bundle packs one run's evidence", where="--compare", fix="drop --compare or --bundle")
+        if bundle is not None:
+            from ._bundle import check_bundle_path
+
+            check_bundle_path(bundle)
         if out is not None and str(out) != "-":
             if out.suffix.lower() == ".pdf":
                 raise BadInputError("--out names a .pdf file but the report is HTML, Markdown or JSON", where="--out",
@@ -64,6 +68,10 @@ def register(app: typer.Typer) -> None:
         store = open_store(runs_root, db_url)
         record = store.load(run_id)
         sha = store.record_sha256(run_id)
+        if bundle is not None:
+            from audit.record.bundle import store_key
+
+            store_key(store.root)  # a bad signing key is found before anything is written
         if compare:
             baseline = store.load(compare)
             text = render_comparison(baseline, record, fmt=fmt, base_sha256=store.record_sha256(compare),  # type: ignore[arg-type]
@@ -74,12 +82,8 @@ def register(app: typer.Typer) -> None:
             text = render_report(record, fmt, sha, signoffs=decisions, ledger_problems=problems,  # type: ignore[arg-type]
                                  include_texts=None if texts else False, runs_root=str(store.root))
             default = store.run_dir(run_id) / f"report.{_EXTENSIONS[fmt]}"
-        if bundle is not None:
-            from ._bundle import write_run_bundle
-
-            manifest = write_run_bundle(store, run_id, bundle, include_texts=texts)
-            info(f"signed bundle written to {bundle} ({len(manifest['files'])} files)")  # type: ignore[arg-type]
         if str(out) == "-":
+            _bundle(store, run_id, bundle, texts, store.run_dir(run_id) / "report.html", None)
             typer.echo(text, nl=False)
             return
         path = out or default
@@ -90,4 +94,22 @@ def register(app: typer.Typer) -> None:
             pdf_path = export_pdf(path, path.with_suffix(".pdf"))
             payload["pdf"] = str(pdf_path)
             info(f"PDF written to {pdf_path}")
+        if bundle is not None:
+            html = path if fmt == "html" else store.run_dir(run_id) / "report.html"
+            payload["bundle_report_html"] = _bundle(store, run_id, bundle, texts, html, payload.get("pdf"))
         output(payload, f"report written to {path}" + (f" (and {payload['pdf']})" if pdf else ""))
+
+
+def _bundle(store: Any, run_id: str, bundle: Path | None, texts: bool, html: Path, pdf: str | None) -> str | None:
+    """Write the signed bundle, packing the HTML report on disk at `html` when it matches (else rendering one);
+    returns the packed file's path or 'rendered' (None without --bundle)."""
+    if bundle is None:
+        return None
+    from ._bundle import write_run_bundle
+
+    manifest = write_run_bundle(store, run_id, bundle, include_texts=texts, html_file=html,
+                                pdf_file=Path(pdf) if pdf else None)
+    source = manifest["report_html"]
+    info(f"signed bundle written to {bundle} ({len(manifest['files'])} files; report.html "  # type: ignore[arg-type]
+         + (f"packed from {source})" if source != "rendered" else "rendered for the bundle)"))
+    return str(source)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from audit.record import FairnessSection, GroupingResult, RunRecord
 from audit.record.store import RunStore
-from dashboard.charts import confusion_chart, reliability_chart, threshold_chart
+from dashboard.charts import draw
 from dashboard.data import confusion_by_group, reliability, threshold_sweep
 from dashboard.widgets import md
 
@@ -71,7 +71,7 @@ def confusion_panel(path: Path, grouping: GroupingResult | None) -> None:
         return
     title = f"Confusion matrix per group of {grouping.name}" if grouping else "Confusion matrix (audit sample)"
     st.markdown(md(title))
-    st.altair_chart(confusion_chart(frame), width="content")
+    draw("confusion", frame, width="content")
 
 
 def calibration_panel(path: Path, fairness: FairnessSection) -> None:
@@ -83,7 +83,7 @@ def calibration_panel(path: Path, fairness: FairnessSection) -> None:
     n = int(frame["rows"].sum())
     ece = float((frame["rows"] / n * (frame["accuracy"] - frame["confidence"]).abs()).sum())
     st.markdown(md(f"Reliability diagram (audit sample, {n:,} rows; ECE from these bins {ece:.3f})"))
-    st.altair_chart(reliability_chart(frame), width="stretch")
+    draw("reliability", frame, width="stretch")
     st.caption("Points below the dashed diagonal are over-confident bins (accuracy lower than the probability).")
 
 
@@ -98,7 +98,7 @@ def threshold_panel(path: Path, grouping: GroupingResult, favorable: str, minimu
         return
     st.markdown(md(f"Threshold what-if: {grouping.name}, outcome {favorable}"))
     chosen = st.slider("Decision threshold on P(favorable)", 0.05, 0.95, 0.5, 0.01, key=f"what_if_{grouping.name}")
-    st.altair_chart(threshold_chart(sweep, chosen, minimum), width="stretch")
+    draw("threshold", sweep, chosen, minimum, width="stretch")
     at = sweep[sweep["threshold"].sub(chosen).abs() < 1e-9].drop(columns=["threshold"])
     table = at.rename(columns={"selection_rate": "selection rate", "impact_ratio": "impact ratio"})
     table["below minimum"] = (table["impact ratio"] < minimum) & ~table["small"]

@@ -11,8 +11,7 @@ from audit.record import Estimate, GroupingResult, PolicySection, RunRecord, tex
 from audit.record.signoff import run_owner
 from audit.record.status import check_level, group_status, impact_check, level_counts, max_flip
 from audit.record.store import RunStore
-from dashboard.charts import (BELOW, EXCLUDED, chart_height, curve_chart, estimate_chart, histogram_chart,
-                              marked_html, token_heatmap_html)
+from dashboard.charts import BELOW, EXCLUDED, chart_height, draw, marked_html, token_heatmap_html
 from dashboard.data import LoadedRun, load_run, open_ledger, open_store, score_histogram
 from dashboard.screens.evidence import (
     ROUNDED,
@@ -25,10 +24,11 @@ from dashboard.screens.evidence import (
 from dashboard.widgets import choose_stored_run, guarded, md, section, short, verdict_banner
 from reports import num, pct
 
-__all__ = ["render", "checks_frame", "grouping_frame", "lineage_rows", "labelled", "TABS"]
+__all__ = ["render", "checks_frame", "grouping_frame", "lineage_rows", "labelled", "TABS", "TAB_KEY"]
 
 _STATUS_ORDER = {"fail": 0, "warn": 1, "not run": 2, "pass": 3}
 NOT_RUN = "not run in this run"
+TAB_KEY = "run_tab"  # session-state key of the open tab
 TABS = ["Fairness", "Performance", "Counterfactual", "Attribution", "Scrubbing", "Training", "Lineage", "Downloads"]
 
 
@@ -42,25 +42,25 @@ def render() -> None:
         _header(store, loaded)
         record = loaded.record
         target = check_target(record, st.query_params.get("check"))
-        tabs = st.tabs(TABS, default=target.tab if target else None)
-        with tabs[0], section("fairness"):
-            _fairness(store, loaded, target.grouping if target else None, drill=bool(target and target.tab == TABS[0]))
         withheld = texts_withheld(record)
-        with tabs[1], section("performance"):
-            _performance(store, loaded, drill=bool(target and target.tab == TABS[1]))
-        with tabs[2], section("counterfactual"):
-            _counterfactual(record, withheld)
-        with tabs[3], section("attribution"):
-            _attribution(record, withheld)
-        with tabs[4], section("scrubbing"):
-            _scrub(record)
-        with tabs[5], section("training"):
-            _train(record)
-            _entity_tables(record)
-        with tabs[6], section("lineage"):
-            _lineage(record, loaded)
-        with tabs[7], section("downloads"):
-            _downloads(store, loaded)
+        drill = target.tab if target else None
+        panels = {
+            "Fairness": lambda: _fairness(store, loaded, target.grouping if target else None, drill=drill == "Fairness"),
+            "Performance": lambda: _performance(store, loaded, drill=drill == "Performance"),
+            "Counterfactual": lambda: _counterfactual(record, withheld),
+            "Attribution": lambda: _attribution(record, withheld),
+            "Scrubbing": lambda: _scrub(record),
+            "Training": lambda: _training(record),
+            "Lineage": lambda: _lineage(record, loaded),
+            "Downloads": lambda: _downloads(store, loaded),
+        }
+        # lazy tabs: only the open tab's content runs and goes to the browser (switching tabs reruns the page), so
+        # the verdict and the first chart are not held up by the other seven tabs' charts, tables and examples
+        tabs = st.tabs(TABS, default=drill, key=TAB_KEY, on_change="rerun")
+        for name, tab in zip(TABS, tabs):
+            if tab.open:
+                with tab, section(name.lower()):
+                    panels[name]()
 
 
 def checks_frame(record: RunRecord) -> pd.DataFrame:
@@ -115,8 +115,11 @@ def _header(store: RunStore, loaded: LoadedRun) -> None:
         if not open_checks.empty:
             st.subheader("Open checks")
             st.dataframe(open_checks, hide_index=True, width="stretch", column_config=_CHECK_COLUMNS)
-        with st.expander(f"All {len(frame)} policy checks ({md(policy.policy_name)}, evaluated {policy.evaluated_at})"):
-            st.dataframe(frame, hide_index=True, width="stretch", column_config=_CHECK_COLUMNS)
+        every = st.expander(f"All {len(frame)} policy checks ({md(policy.policy_name)}, evaluated "
+                            f"{policy.evaluated_at})", key="all_checks", on_change="rerun")
+        if every.open:  # sent only once opened: one table less to draw before the first chart
+            with every:
+                st.dataframe(frame, hide_index=True, width="stretch", column_config=_CHECK_COLUMNS)
     for notice in record.notices:
         st.warning(md(f"[{notice.stage}] {notice.message}"))
 
@@ -176,7 +179,7 @@ def _fairness(store: RunStore, loaded: LoadedRun, chosen: str | None = None, *, 
     minimum = float(check.threshold) if check is not None and isinstance(check.threshold, (int, float)) else 0.8
     if not plotted.empty:
         reference = minimum if metric == "impact_ratio" else None
-        st.altair_chart(estimate_chart(plotted, metric, reference), width="stretch", height=chart_height(len(plotted)))
+        draw("estimate", plotted, metric, reference, width="stretch", height=chart_height(len(plotted)))
     if metric == "impact_ratio":
         basis = f"check {check.id}" if check else "the record's own four-fifths flag (no policy check)"
         st.caption(md(f"Dashed line: {minimum:.2f}, the policy minimum (0.8, the four-fifths rule of thumb, EEOC "
@@ -231,7 +234,7 @@ def _score_distribution(path: Path, feature: str, favorable: str) -> None:
         st.caption("The predictions artifact has no per-row score for this feature: distribution not shown.")
         return
     st.markdown(md(f"Distribution of P({favorable}) by {feature}"))
-    st.altair_chart(histogram_chart(hist, f"P({favorable})"), width="stretch")
+    draw("histogram", hist, f"P({favorable})", width="stretch")
 
 
 def _withheld_note(withheld: str | None) -> None:
@@ -260,7 +263,7 @@ def _counterfactual(record: RunRecord, withheld: str | None) -> None:
         plotted = frame.dropna(subset=["value"]).assign(ci_low=lambda d: d["ci_low"].fillna(d["value"]),
                                                         ci_high=lambda d: d["ci_high"].fillna(d["value"]))
         if not plotted.empty:
-            st.altair_chart(estimate_chart(plotted, "flip rate"), width="stretch", height=chart_height(len(plotted)))
+            draw("estimate", plotted, "flip rate", width="stretch", height=chart_height(len(plotted)))
         st.dataframe(pd.DataFrame([{"family": f.family, "swapped": f"{f.n_swapped}/{f.n_examples}",
                                     "flip rate": _est(f.flip_rate), "mean |shift|": _est(f.mean_abs_shift),
                                     "max |shift|": f.max_abs_shift, "source": f.source} for f in families]),
@@ -341,6 +344,11 @@ def _scrub(record: RunRecord) -> None:
                   f"{scrub.default_threshold}; engine {scrub.engine}"))
 
 
+def _training(record: RunRecord) -> None:
+    _train(record)
+    _entity_tables(record)
+
+
 def _train(record: RunRecord) -> None:
     train = record.train
     if train is None:
@@ -354,7 +362,7 @@ def _train(record: RunRecord) -> None:
     cols[2].metric("steps", train.steps)
     cols[3].metric("wall time", f"{train.wall_time_s:.0f} s")
     if train.curves:
-        st.altair_chart(curve_chart(pd.DataFrame([c.model_dump() for c in train.curves])), width="stretch")
+        draw("curve", pd.DataFrame([c.model_dump() for c in train.curves]), width="stretch")
     cols = st.columns(3)
     with cols[0]:
         st.markdown("**Hyperparameters**")

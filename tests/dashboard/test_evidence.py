@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from apptest_tabs import each_tab, open_tab
 from record_factory import make_demo_record, make_record
 from streamlit.testing.v1 import AppTest
 
@@ -145,6 +146,8 @@ def test_failed_check_opens_its_grouping_with_charts_and_rows(demo_store):
     assert "Distribution of P(relief) by military_status" in markdown
     assert any(s.label == "Decision threshold on P(favorable)" for s in at.slider)
     assert "Reliability diagram" not in markdown, "other tabs' panels wait for their toggle"
+    open_tab(at, "Performance")
+    assert "Reliability diagram" not in "\n".join(m.value for m in at.markdown).replace("\\", "")
     next(t for t in at.toggle if t.label == "Reliability diagram and confusion matrix").set_value(True).run()
     assert "Reliability diagram" in "\n".join(m.value for m in at.markdown).replace("\\", "")
 
@@ -173,8 +176,41 @@ def test_static_tables_escape_record_text(tmp_path, monkeypatch):
     at.query_params.update({"run": record.run_id})
     at.run()
     assert not at.exception
-    cells = [str(v) for t in at.table for v in t.value.to_numpy().ravel()]
+    cells = [str(v) for tab in each_tab(at) for t in tab.table for v in t.value.to_numpy().ravel()]
     assert any("evil" in c for c in cells), "the hostile model card is shown"
     for cell in cells:
         assert not re.search(r"(?<!\\)[<\[\]()]", cell), f"unescaped Markdown/HTML in {cell!r}"
     assert HOSTILE[3] not in cells
+
+
+def _run_page(record, **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("views/run.py")
+    at.query_params.update({"run": record.run_id, **query})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_only_the_open_tab_and_the_open_checks_go_to_the_browser(demo_store):
+    """Lazy tabs and the lazy 'all checks' list: the first draw carries the verdict, the open checks and the
+    Fairness tab, not the 85 counterfactual examples, the heat maps or the 31-row check list."""
+    _, record = demo_store
+    at = _run_page(record)
+    markdown = "\n".join(m.value for m in at.markdown).replace("\\", "")
+    assert "Distribution of P(relief) by age_group" in markdown
+    assert not at.text and not at.get("html"), "counterfactual examples and heat maps wait for their tab"
+    assert [len(d.value) for d in at.dataframe if "drill" in d.value.columns] == [7], "only the open checks"
+    at.session_state["all_checks"] = True
+    at.run()
+    assert sorted(len(d.value) for d in at.dataframe if "drill" in d.value.columns) == [7, 31]
+    open_tab(at, "Counterfactual")
+    assert len(at.text) == sum(len(f.worst_examples) for f in record.counterfactual.families + record.counterfactual.templates)
+    assert "Distribution of P(relief)" not in "\n".join(m.value for m in at.markdown)
+
+
+def test_a_check_link_opens_the_tab_of_its_evidence(demo_store):
+    _, record = demo_store
+    at = _run_page(record, check="counterfactual_flip_rate:gender")
+    assert any(m.label.startswith("largest flip rate") for m in at.metric)
+    assert not any(s.label == "Sensitive feature or intersection" for s in at.selectbox), "the Fairness tab is closed"

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from record_factory import make_hostile_record, make_minimal_record, make_mitigated_record, make_record
+from apptest_tabs import each_tab, open_tab
 from streamlit.testing.v1 import AppTest
 
 from audit.record import SCHEMA_VERSION
@@ -89,7 +90,7 @@ def test_run_page_shows_verdict_failing_checks_first_and_evidence(runs):
     assert "Verdict: FAIL" in texts(at.error)
     open_checks = at.dataframe[0].value
     assert list(open_checks["status"]) == ["fail", "warn"]
-    assert len(at.get("vega_lite_chart")) >= 3  # fairness, counterfactual families and templates, curves
+    charts = len(at.get("vega_lite_chart"))  # fairness; the tabs are lazy: the others are counted as opened below
     assert "0.8, the four-fifths rule" in texts(at.caption)
     fairness = next(d.value for d in at.dataframe if "ci_low" in d.value.columns)
     assert list(fairness["label"]) == ["not older", "older american", "unknown"]
@@ -99,15 +100,23 @@ def test_run_page_shows_verdict_failing_checks_first_and_evidence(runs):
     fairness = next(d.value for d in at.dataframe if "ci_low" in d.value.columns)
     assert len(fairness) == 4 and fairness.loc[3, "excluded"]
     assert fairness.loc[0, "value"] == pytest.approx(0.32)
-    heat = texts(at.html)
+    html, text = [], []
+    for tab in ("Counterfactual", "Attribution", "Training"):
+        open_tab(at, tab)
+        charts += len(at.get("vega_lite_chart"))
+        html += at.html
+        text += at.text
+    assert charts >= 3  # fairness, counterfactual families and templates, curves
+    heat = texts(html)
     assert "rollover" in heat and "rgba(192,57,43" in heat and "rgba(41,128,185" in heat
-    assert "row c-101" in texts(at.text)
+    assert "row c-101" in texts(text)
+    open_tab(at, "Downloads")
     assert {b.label for b in at.download_button} >= {"Download run record (JSON)"}
 
 
 def test_run_page_with_no_sections_says_not_run(runs):
     at = page("run", run="run-empty")
-    infos = texts(at.info)
+    infos = texts(at.info) + "".join(texts(tab.info) for tab in each_tab(at))
     assert "Verdict: not run" in infos
     for stage in ("Fairness audit", "Counterfactual", "Attributions", "PII scrubbing", "Training"):
         assert f"{stage}" in infos and "not run in this run" in infos
@@ -117,9 +126,13 @@ def test_hostile_text_is_escaped(runs):
     store, _, _ = runs
     store.create(make_hostile_record("run-hostile"))
     at = page("run", run="run-hostile")
-    heat = texts(at.html)
+    elements, html = [*at.markdown, *at.caption, *at.warning], list(at.html)
+    for tab in each_tab(at):  # each tab's elements, read before the next rerun replaces them
+        elements += [*tab.markdown, *tab.caption, *tab.warning]
+        html += tab.html
+    heat = texts(html)
     assert "<script>" not in heat and "&lt;script&gt;" in heat and "onerror=" not in heat.replace("onerror=&quot;", "")
-    raw = "\n".join(str(e.value) for e in [*at.markdown, *at.caption, *at.warning])
+    raw = "\n".join(str(e.value) for e in elements)
     assert "click" in raw and "[click](" not in raw and "<img" not in raw.replace("\\<img", "")
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from record_factory import make_record
+from apptest_tabs import each_tab
 from streamlit.testing.v1 import AppTest
 
 from audit.core.text import break_autolinks, markdown_inline, neutralise
@@ -25,9 +26,16 @@ def _page(**query) -> AppTest:
     return at
 
 
-def _everything(at: AppTest) -> str:
+def _shown(at: AppTest) -> list[str]:
     parts = [str(e.value) for kind in ("text", "markdown", "caption", "warning", "error", "info") for e in getattr(at, kind)]
-    parts += [str(getattr(e, "proto", "")) for e in at.get("html")]
+    return parts + [str(getattr(e, "proto", "")) for e in at.get("html")]
+
+
+def _everything(at: AppTest) -> str:
+    """Everything the run page shows, with each of its (lazy) tabs opened in turn."""
+    parts = _shown(at)
+    for tab in each_tab(at):
+        parts += _shown(tab)
     return "\n".join(parts)
 
 

@@ -97,3 +97,25 @@ def test_demo_report_prints_to_at_most_12_pages(tmp_path):
     data = export_pdf(page, tmp_path / "report.pdf").read_bytes()
     pages = len(re.findall(rb"/Type\s*/Page\b", data))
     assert 4 <= pages <= 12, f"{pages} pages"
+
+
+def test_demo_report_with_the_most_examples_the_filter_keeps_prints_to_at_most_12_pages(tmp_path):
+    """The longest demo report the example filter allows: 5 flips in each of the 17 families and templates, each on a
+    narrative as long as the demo data's (800 characters, paragraph breaks included): excerpts keep it to 12 pages."""
+    from record_factory import make_demo_record
+
+    record = make_demo_record(worst_per_family=5)
+    sentence = "I took out a payday loan and the lender kept charging fees every two weeks.\n\n"
+    for family in record.counterfactual.families + record.counterfactual.templates:
+        family.worst_min_shift = 0.1
+        for e in family.worst_examples:
+            head, tail = sentence * 5, sentence * 5
+            e.original, e.swapped = f"{head}as an older customer{tail}", f"{head}as an younger customer{tail}"
+            e.original_spans, e.swapped_spans = [(len(head) + 6, len(head) + 11)], [(len(head) + 6, len(head) + 13)]
+            e.pred_after = "no_relief"
+    page = tmp_path / "report.html"
+    page.write_text(render_html(record), encoding="utf-8")
+    data = export_pdf(page, tmp_path / "report.pdf").read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", data))
+    assert sum(len(f.worst_examples) for f in record.counterfactual.families + record.counterfactual.templates) == 85
+    assert pages <= 12, f"{pages} pages"

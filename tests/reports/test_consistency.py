@@ -2,6 +2,7 @@
 the policy table, the fairness table, the counts above them and the counterfactual headline agree. Parses the HTML."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -127,3 +128,38 @@ def test_markdown_counts_and_four_fifths_column_use_the_same_levels(demo):
     c = level_counts(record.policy)
     assert f"{c['fail']} failed, {c['warn']} warned, {c['not-run']} not run, {c['pass']} passed" in text
     assert "**NOT RUN**" in text and not re.search(r"\*\*WARN\*\* \(policy\) Equalized odds", text)
+
+
+def test_comparison_shows_the_status_sources_levels_not_the_records_flag():
+    """The run comparison's four-fifths column has the level every other view shows (audit.record.status): a waived
+    check is WARN, and a policy minimum above 0.8 fails a group the record's own flag (point >= 0.8) passes."""
+    from reports import render_comparison
+
+    before, after = make_demo_record(worst_per_family=1), make_demo_record(worst_per_family=1)
+    waived = next(c for c in after.policy.checks if c.id == "impact_ratio:age_group")
+    waived.status, waived.effect, waived.waiver = "warn", "warn", "RISK-1 until 2030-01-01"
+    strict = next(c for c in after.policy.checks if c.id == "impact_ratio:age_group × military_status")
+    strict.threshold = 0.95
+    content = json.loads(render_comparison(before, after, fmt="json"))
+    rows = {(g["grouping"], g["group"]): g for g in content["groups"]}
+    expected = {}
+    for side, record in (("before", before), ("after", after)):
+        for grouping in record.fairness.groupings:
+            for group in grouping.groups:
+                level = group_status(record.policy, grouping, group).level
+                expected[(grouping.name, group.group, side)] = level
+                assert rows[(grouping.name, group.group)]["status"][side] == level
+    assert expected[("age_group", "older american", "after")] == "warn"
+    lenient = after.fairness.groupings[2].groups[2]
+    assert lenient.four_fifths_pass and expected[("age_group × military_status", lenient.group, "after")] == "fail"
+    page = parse(render_comparison(before, after))
+    shown = {}
+    for tr in section(page, "groups").iter("tr"):
+        tds = cells(tr)
+        if len(tds) == 5:
+            levels = [span.attrs["data-level"] for span in tds[4].iter("span") if "data-level" in span.attrs]
+            shown[(tds[0].text(), tds[1].text())] = levels
+    assert shown[("age_group", "older american")] == ["fail", "warn"]
+    assert shown[("age_group × military_status", lenient.group)] == ["pass", "fail"]
+    text = render_comparison(before, after, fmt="md")
+    assert re.search(r"\| age\\_group \| older american \|[^\n]*\| fail → warn \|", text)

@@ -35,6 +35,7 @@ def test_html_markdown_and_json_show_the_same_numbers():
 
 
 def test_dashboard_run_page_shows_the_tables(tmp_path, monkeypatch):
+    from apptest_tabs import open_tab
     from streamlit.testing.v1 import AppTest
 
     from audit.record.store import RunStore
@@ -48,5 +49,6 @@ def test_dashboard_run_page_shows_the_tables(tmp_path, monkeypatch):
     at.query_params.update(run="run-ner")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    open_tab(at, "Training")  # the tables are in the (lazy) Training tab
     parity = next(d.value for d in at.dataframe if "lowest/highest ratio" in d.value.columns)
     assert list(parity["group"]) == ["male", "female"] and parity.loc[1, "lowest/highest ratio"] == "0.600 [0.500, 0.700]"

@@ -327,3 +327,32 @@ def test_worst_examples_highlight_the_swapped_words_and_show_term_direction():
     assert marks[:2] == ["He", "She"]
     assert "<b>x</b>" in section(root, "counterfactual").text()  # the rest of the text is escaped, not markup
     assert "she → relief" in section(root, "counterfactual").text()
+
+
+def test_worst_examples_show_each_swap_inline_in_one_text():
+    """One text per example: the original words struck through, then the swapped-in words; the swapped text is the
+    original with each span replaced, so both texts are still there. Texts that differ elsewhere are shown whole."""
+    from reports._model import EXCERPT_CONTEXT, swap_segments
+
+    record = make_record()
+    example = record.counterfactual.families[0].worst_examples[0]
+    example.original, example.swapped = "He said he is old.", "She said she is old."
+    example.original_spans, example.swapped_spans = [(0, 2), (8, 10)], [(0, 3), (9, 12)]
+    segments = swap_segments(example)
+    assert "".join(s + o for s, o, _ in segments) == example.original
+    assert "".join(s + n for s, _, n in segments) == example.swapped
+    rows = [cells(tr) for tr in section(parse(render_html(record)), "counterfactual").iter("tr") if tr.find("mark")]
+    first = rows[0][1]
+    assert [(m.attrs["class"], m.text()) for m in first.iter("mark")] == [
+        ("from", "He"), ("to", "She"), ("from", "he"), ("to", "she")]
+    assert first.text() == "HeShe said heshe is old."
+    other = record.counterfactual.families[0].worst_examples[0].model_copy(update={"swapped": "She told she is old."})
+    assert swap_segments(other) is None
+    long = "word " * 200  # a 1,000-character narrative: an excerpt around the swap, the full text in the JSON
+    example.original, example.swapped = f"{long}older{long}", f"{long}younger{long}"
+    example.original_spans, example.swapped_spans = [(1000, 1005)], [(1000, 1007)]
+    (head, old, new), (tail, _, _) = swap_segments(example)
+    assert (old, new) == ("older", "younger") and head.startswith("… ") and tail.endswith(" …")
+    assert len(head) <= EXCERPT_CONTEXT + 5 and len(tail) <= EXCERPT_CONTEXT + 5
+    assert example.original in json.loads(render_json(record))["record"]["counterfactual"]["families"][0][
+        "worst_examples"][0]["original"]

@@ -104,3 +104,72 @@ def test_bad_input(bundled, tmp_path):
     (loose / KEY_FILE).chmod(0o644)
     with pytest.raises(Exception, match="readable by other users"):
         store_key(loose)
+
+
+@pytest.fixture
+def fresh_store(tmp_path, monkeypatch):
+    """A store with one run; every report rendering gets its own 'generated' time, so a re-rendered page differs."""
+    import itertools
+
+    import reports._model
+
+    ticks = itertools.count()
+    monkeypatch.setattr(reports._model, "utc_now", lambda: f"2030-01-01T00:00:{next(ticks):02d}+00:00")
+    store = RunStore(tmp_path / "runs")
+    run = store.create(make_record())
+    return store, run.run_id
+
+
+def _packed(out) -> tuple[bytes, dict]:
+    with zipfile.ZipFile(out) as archive:
+        return archive.read("report.html"), json.loads(archive.read(MANIFEST))
+
+
+def test_bundle_packs_the_html_report_on_disk_byte_for_byte(fresh_store, tmp_path, capsys):
+    import hashlib
+
+    store, run_id = fresh_store
+    root = str(store.root)
+    out = tmp_path / "b.zip"
+    assert main(["report", run_id, "--runs-root", root, "--bundle", str(out)]) == 0
+    on_disk = (store.run_dir(run_id) / "report.html").read_bytes()
+    html, manifest = _packed(out)
+    assert html == on_disk and manifest["files"]["report.html"]["sha256"] == hashlib.sha256(on_disk).hexdigest()
+    assert "packed from" in capsys.readouterr().err
+    # a report rendered earlier is packed as it is when only another format is asked for now
+    assert main(["report", run_id, "--runs-root", root, "-f", "md", "--bundle", str(out)]) == 0
+    assert _packed(out)[0] == on_disk
+
+
+def test_bundle_renders_when_the_report_on_disk_no_longer_matches(fresh_store, tmp_path):
+    store, run_id = fresh_store
+    root = str(store.root)
+    out = tmp_path / "b.zip"
+    assert main(["report", run_id, "--runs-root", root]) == 0
+    page = store.run_dir(run_id) / "report.html"
+    stale = page.read_bytes()
+    SignoffLedger(store).sign(run_id, signoff_subject_sha256(store.load(run_id)), "approve", "fine", "rev@example.com")
+    assert main(["report", run_id, "--runs-root", root, "-f", "json", "--bundle", str(out)]) == 0
+    html = _packed(out)[0]
+    assert html != stale and b"rev@example.com" in html and b"rev@example.com" not in stale
+    assert main(["report", run_id, "--runs-root", root, "-f", "md", "--no-texts", "--bundle", str(out)]) == 0
+    assert _packed(out)[0] != page.read_bytes(), "texts withheld now: the page on disk shows them"
+    assert main(["report", run_id, "--runs-root", root]) == 0
+    edited = page.read_bytes().replace(b"<h1", b"<h1 data-edited", 1)
+    page.write_bytes(edited)  # edited after rendering: its stamp still names this record, its own hash does not hold
+    assert main(["report", run_id, "--runs-root", root, "-f", "md", "--bundle", str(out)]) == 0
+    assert b"data-edited" in edited and b"data-edited" not in _packed(out)[0]
+
+
+def test_html_matches_follows_record_signoffs_and_texts():
+    from reports import html_matches, render_html
+
+    record = make_record()
+    page = render_html(record, "ab" * 32, runs_root="runs")
+    assert html_matches(page, record, "ab" * 32, runs_root="runs")
+    assert not html_matches(page, record, "cd" * 32, runs_root="runs")
+    assert not html_matches(page, record, "ab" * 32, runs_root="other")
+    assert not html_matches(page, record, "ab" * 32, runs_root="runs", include_texts=False)
+    assert not html_matches(page, record, "ab" * 32, runs_root="runs", ledger_problems=["entry 2 was edited"])
+    assert not html_matches(page.replace("<h1", "<h1 data-edited", 1), record, "ab" * 32, runs_root="runs")
+    assert not html_matches("<html><head></head></html>", record, "ab" * 32, runs_root="runs")
