@@ -74,3 +74,12 @@ def test_permutation_tests_of_any_disparity_with_adjusted_p_values(rendered):
         assert int(row[4].text().replace(",", "")) == test.n_perm == 200 and int(row[3].text()) == test.n_groups == 3
         assert row[7].attrs["data-level"] == evidence_level(test, record.fairness.alpha) == "evidence"
         assert row[7].text().strip() == "disparity"
+
+
+def test_markdown_summary_names_the_ll144_status():
+    from reports import render_markdown
+
+    text = render_markdown(make_ll144_record(), "cd" * 32)
+    (tiny,) = [line for line in text.splitlines() if line.startswith("| tiny |")]
+    (rare,) = [line for line in text.splitlines() if line.startswith("| rare |")]
+    assert "excluded: under 2% (LL144)" in tiny and "LL144" not in rare and "excluded" in rare
