@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 
 from audit.core.config import FairnessConfig
+from audit.core.counts import GroupCounts
 from audit.record import DisparityTest, Estimate, GroupingResult, GroupResult, GroupTest
 from audit.record.status import evidence_level
 
 from ._bootstrap import bootstrap_counts, percentile_ci
-from ._counts import GroupCounts
 from ._disparity import DISPARITIES, disparities, four_fifths, one_person_flip, reference_index, versus_reference
 from ._groups import Grouping, make_groupings
 from ._inference import adjust, fisher_vs_rest, permutation_pvalue
