@@ -5,6 +5,7 @@ Per-group counts use the shared `audit.core.counts.GroupCounts` (true x predicte
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -50,9 +51,9 @@ class GroupStats:
             predicted[group] = predicted[group] + counts if group in predicted else counts.copy()
         return GroupStats(self.labeled.merge(other.labeled), predicted, self.favorable)
 
-    @property
+    @cached_property
     def counts(self) -> dict[str, np.ndarray]:
-        """group -> GROUP_FIELDS (n, selected, labeled, actual_pos, tp, fp)."""
+        """group -> GROUP_FIELDS (n, selected, labeled, actual_pos, tp, fp), derived once."""
         fav = list(self.favorable)
         confusion = dict(zip((key[0] for key in self.labeled.keys), self.labeled.confusion))
         out = {}
