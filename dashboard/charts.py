@@ -11,12 +11,14 @@ import streamlit as st
 
 from audit.core.text import neutralise
 
-__all__ = ["BELOW", "EXCLUDED", "chart_height", "estimate_chart", "histogram_chart", "curve_chart", "token_heatmap_html", "reliability_chart",
-           "threshold_chart", "confusion_chart", "TOWARD_RGB", "AGAINST_RGB", "draw", "vega_spec"]
+__all__ = ["BELOW", "EXCLUDED", "LL144", "chart_height", "estimate_chart", "histogram_chart", "curve_chart",
+           "token_heatmap_html", "reliability_chart", "threshold_chart", "confusion_chart", "TOWARD_RGB", "AGAINST_RGB",
+           "draw", "vega_spec"]
 
 
 # Point colours as the report's bars (reports/_charts.py COLORS): blue ok, red below the policy minimum, grey excluded.
 BELOW, EXCLUDED = "below the policy minimum", "small / unknown (no verdict)"
+LL144 = "under 2% (LL144: not the reference, no verdict)"
 
 
 def estimate_chart(frame: pd.DataFrame, title: str, reference: float | None = None) -> alt.LayerChart:
@@ -24,8 +26,8 @@ def estimate_chart(frame: pd.DataFrame, title: str, reference: float | None = No
     base = alt.Chart(frame).encode(y=alt.Y("label:N", sort=None, title=None))
     points = base.mark_point(filled=True, size=70).encode(
         x=alt.X("value:Q", title=title, scale=alt.Scale(zero=True)),
-        color=alt.Color("flag:N", title=None, scale=alt.Scale(domain=["verdict", BELOW, EXCLUDED],
-                                                               range=["#2b6cb0", "#c53030", "#a0aec0"])),
+        color=alt.Color("flag:N", title=None, scale=alt.Scale(domain=["verdict", BELOW, EXCLUDED, LL144],
+                                                               range=["#2b6cb0", "#c53030", "#a0aec0", "#2c5282"])),
         tooltip=["label", alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f"),
                  alt.Tooltip("ci_high:Q", format=".3f"), "count:Q"])
     bars = base.mark_rule(strokeWidth=2, color="#7a7a7a").encode(x="ci_low:Q", x2="ci_high:Q")

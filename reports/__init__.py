@@ -2,7 +2,7 @@
 optional PDF export through headless Chromium."""
 from ._browser import export_pdf, find_chromium
 from ._entities import Table, entity_tables
-from ._format import est, num, pct
+from ._format import est, num, pct, pvalue
 from .render import (
     Format,
     build_comparison,
@@ -16,5 +16,5 @@ from .render import (
 )
 
 __all__ = ["Format", "render_report", "render_html", "render_markdown", "render_json", "render_comparison",
-           "html_matches", "build_report", "build_comparison", "export_pdf", "find_chromium", "num", "pct", "est", "entity_tables",
-           "Table"]
+           "html_matches", "build_report", "build_comparison", "export_pdf", "find_chromium", "num", "pct", "est",
+           "pvalue", "entity_tables", "Table"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["num", "pct", "est", "est_pct", "signed", "value_of", "DASH"]
+__all__ = ["num", "pct", "est", "est_pct", "signed", "pvalue", "value_of", "DASH"]
 
 DASH = "–"
 
@@ -32,6 +32,13 @@ def pct(value: Any, digits: int = 1) -> str:
 
 def signed(value: Any, digits: int = 3) -> str:
     return f"{value:+.{digits}f}" if _finite(value) else DASH
+
+
+def pvalue(value: Any) -> str:
+    """'0.034'; '< 0.001' below a thousandth; '–' for a test that was not run."""
+    if not _finite(value):
+        return DASH
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def value_of(estimate: Any) -> float | None:

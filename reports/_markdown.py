@@ -15,7 +15,7 @@ from ._format import est, est_pct, num, signed
 __all__ = ["md", "report_markdown", "comparison_markdown"]
 
 _MD_SPECIAL = "\\`*_[]|#~!<>"
-_FOUR_FIFTHS_TEXT = {"not-run": "–"}
+_FOUR_FIFTHS_TEXT = {"not-run": "–", "ll144": "excluded: under 2% (LL144)"}
 
 
 def md(value: Any) -> str:

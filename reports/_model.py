@@ -27,8 +27,8 @@ from ._format import est, num, pct, value_of
 from ._regmap import LL144_PROVISION, NOT_ESTABLISHED, REGULATORY_MAP, SECTION_TITLES, ll144_categories
 
 __all__ = ["REPORT_VERSION", "CHART_MAX_BARS", "charted_groups", "build_report", "record_digest", "evidence_digest",
-           "sections_run", "texts_allowed", "swap_segments", "excerpt", "EXCERPT_CONTEXT", "normalise_signoffs", "grouping_bars", "is_intersection", "check_anchor",
-           "grouping_anchor", "check_sentence"]
+           "sections_run", "texts_allowed", "swap_segments", "excerpt", "EXCERPT_CONTEXT", "normalise_signoffs",
+           "grouping_bars", "is_intersection", "check_anchor", "grouping_anchor", "check_sentence", "ll144_excluded"]
 
 REPORT_VERSION = 1
 _SIGNOFF_KEYS = {
@@ -113,13 +113,19 @@ def charted_groups(grouping: GroupingResult, limit: int = CHART_MAX_BARS) -> lis
     """All groups, or for very many: the reference and the lowest impact ratios among large groups (table order)."""
     if len(grouping.groups) <= limit:
         return list(grouping.groups)
-    ranked = sorted((g for g in grouping.groups if not (g.small or getattr(g, "unknown", False))),
+    ranked = sorted((g for g in grouping.groups
+                     if not (g.small or getattr(g, "excluded", False) or getattr(g, "unknown", False))),
                     key=lambda g: (g.group != grouping.reference_group, value_of(g.impact_ratio) or 0.0))
     keep = {id(g) for g in ranked[:limit]}
     return [g for g in grouping.groups if id(g) in keep]
 
 
-_BAR_STATE = {"excluded": "small", "reference": "ref", "fail": "bad", "warn": "bad"}
+_BAR_STATE = {"excluded": "small", "ll144": "small", "reference": "ref", "fail": "bad", "warn": "bad"}
+
+
+def ll144_excluded(grouping: GroupingResult, policy: PolicySection | None = None) -> list[Any]:
+    """The groups whose status is `ll144` (under 2% of rows: excluded from the reference and the verdict)."""
+    return [g for g in grouping.groups if group_status(policy, grouping, g).level == "ll144"]
 
 
 def grouping_bars(grouping: GroupingResult, metric: str, policy: PolicySection | None = None) -> list[Bar]:
@@ -225,11 +231,13 @@ def _fairness_findings(record: RunRecord) -> list[dict[str, Any]]:
     fairness = record.fairness
     if fairness is None:
         return []
-    out, small, failing = [], 0, 0
+    out, small, failing, ll144 = [], 0, 0, []
     for i, grouping in enumerate(fairness.groupings):
         for group in grouping.groups:
             status = group_status(record.policy, grouping, group)
             small += status.level == "excluded" and (group.small or group.unknown)
+            if status.level == "ll144":
+                ll144.append(f"{grouping.name} = {group.group} (n={group.count:,}, {pct(group.share)})")
             if not status.below:
                 continue
             failing += 1
@@ -241,6 +249,9 @@ def _fairness_findings(record: RunRecord) -> list[dict[str, Any]]:
     if small:
         out.append(_finding("info", "fairness", f"{small} small or unknown-category group(s) are reported but "
                                                 f"excluded from verdicts."))
+    if ll144:
+        out.append(_finding("info", "fairness", "Excluded under NYC LL144's 2% rule (not the reference, no verdict; "
+                                                "counts reported): " + "; ".join(dict.fromkeys(ll144)) + "."))
     unknown = {k: v for k, v in fairness.unknown_counts.items() if v}
     if unknown:
         out.append(_finding("info", "fairness", "Rows with unknown sensitive value: "

@@ -18,13 +18,15 @@ from markupsafe import Markup, escape
 
 from audit.core.text import neutralise
 from audit.record import RunRecord
-from audit.record.status import FOUR_FIFTHS, LABELS, check_level, group_status, impact_check, max_flip, monitoring_status
+from audit.record.status import (FOUR_FIFTHS, LABELS, check_level, evidence_level, group_status, impact_check, max_flip,
+                                 monitoring_status)
 
 from . import _charts, _monitoring
 from ._compare import build_comparison
-from ._format import est, est_pct, num, pct, signed
+from ._format import est, est_pct, num, pct, pvalue, signed
 from ._markdown import comparison_markdown, report_markdown
-from ._model import build_report, charted_groups, check_anchor, grouping_bars, is_intersection, swap_segments, excerpt, EXCERPT_CONTEXT
+from ._model import (EXCERPT_CONTEXT, build_report, charted_groups, check_anchor, excerpt, grouping_bars,
+                     is_intersection, ll144_excluded, swap_segments)
 from ._regmap import SECTION_TITLES
 from ._stamp import PAGE_SLOT, page_stamp, render_inputs_sha256, seal, sealed
 
@@ -67,14 +69,16 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              finalize=_finalize)
-    env.filters.update(num=num, pct=pct, est=est, est_pct=est_pct, signed=signed, zip=zip,
+    env.filters.update(num=num, pct=pct, est=est, est_pct=est_pct, signed=signed, pvalue=pvalue, zip=zip,
                        token_classes=_charts.token_classes, is_intersection=is_intersection, metric_names=_metric_names,
                        bars=grouping_bars, entity_rows=_entity_rows, charted=charted_groups, check_kinds=_check_kinds,
+                       ll144_excluded=ll144_excluded,
                        ratio_threshold=lambda g, p: getattr(impact_check(p, g), "threshold", None) or FOUR_FIFTHS,
                        ratio_basis=lambda g, p: getattr(impact_check(p, g), "basis", None) or "point estimate",
                        curve_points=lambda curves: [(c.step, c.train_loss, c.val_macro_f1) for c in curves])
     env.globals.update(interval_chart=_charts.interval_chart, curve_chart=_charts.curve_chart, titles=SECTION_TITLES,
                        group_status=group_status, check_level=check_level, labels=LABELS, max_flip=max_flip,
+                       evidence_level=evidence_level,
                        check_anchor=check_anchor, monitoring_status=monitoring_status,
                        swap_segments=swap_segments, excerpt_context=EXCERPT_CONTEXT)
     env.filters["excerpt"] = excerpt

@@ -39,7 +39,8 @@ from audit.record import (
 )
 from audit.record._probes import GroupReliance
 
-__all__ = ["HOSTILE", "SECTIONS", "make_record", "make_minimal_record", "make_hostile_record", "make_mitigated_record"]
+__all__ = ["HOSTILE", "SECTIONS", "make_record", "make_minimal_record", "make_hostile_record", "make_mitigated_record",
+           "make_ll144_record"]
 
 SECTIONS = ("scrub", "train", "fairness", "counterfactual", "attribution", "policy")
 HOSTILE = (
@@ -349,3 +350,25 @@ def make_demo_record(run_id: str = "20251201T090000Z-demo01", *, worst_per_famil
     record.policy = None
     record.policy = evaluate_policy(record, load_policy("default"))
     return record
+
+
+def make_ll144_record(run_id: str = "20250104T120000Z-ll1440") -> RunRecord:
+    """`make_record` with the fairness section of the real stage on 2,000 synthetic rows by `race`: a planted
+    disparity (black 0.35 vs white 0.50), a small group that is not excluded and so is the reference (rare: n=45 <
+    min_group_size 50, 2.25%) and a group under LL144's 2% share (tiny: n=35, 1.75%, the highest rate)."""
+    import numpy as np
+    import pandas as pd
+
+    from audit.core.config import FairnessConfig
+    from audit.fairness import fairness_section
+
+    sizes = {"white": 1200, "black": 620, "asian": 100, "rare": 45, "tiny": 35}
+    rates = {"white": 0.50, "black": 0.35, "asian": 0.48, "rare": 0.60, "tiny": 0.90}
+    rng = np.random.default_rng(16)
+    race = np.repeat(list(sizes), list(sizes.values()))
+    y_pred = np.concatenate([(np.arange(n) < round(rates[g] * n)).astype(int) for g, n in sizes.items()])
+    y_true = np.where(rng.random(len(race)) < 0.8, y_pred, 1 - y_pred)
+    config = FairnessConfig(favorable_label="relief", n_boot=200, n_perm=200, min_group_size=50)
+    section = fairness_section(y_true=y_true, y_pred=y_pred, labels=LABELS, sensitive=pd.DataFrame({"race": race}),
+                               config=config)
+    return make_record(run_id, fairness=section)

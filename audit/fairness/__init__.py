@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from audit.core.config import FairnessConfig
+from audit.core.counts import GroupCounts
 from audit.record import FairnessSection, MitigationResult
 from audit.record.metrics import classification_metrics
 
-from ._counts import GroupCounts
 from ._disparity import FOUR_FIFTHS
 from ._groups import JOIN
 from ._metrics import metric_frame

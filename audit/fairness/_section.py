@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 
 from audit.core.config import FairnessConfig
+from audit.core.counts import GroupCounts
 from audit.record import DisparityTest, Estimate, GroupingResult, GroupResult, GroupTest
+from audit.record.status import evidence_level
 
 from ._bootstrap import bootstrap_counts, percentile_ci
-from ._counts import GroupCounts
 from ._disparity import DISPARITIES, disparities, four_fifths, one_person_flip, reference_index, versus_reference
 from ._groups import Grouping, make_groupings
 from ._inference import adjust, fisher_vs_rest, permutation_pvalue
@@ -323,16 +324,15 @@ def _adjust_families(tests: dict[tuple[int, str], _Tests], method: str) -> dict[
 def _grouping_tests(tests: _Tests, adjusted: dict, key: tuple, config: FairnessConfig) -> dict[str, DisparityTest]:
     out = {}
     for test, (statistic, p, n_groups, why) in tests.omnibus.items():
-        p_adj = _float(adjusted[(*key, "omnibus", test)])
-        if p is None:
-            conclusion = f"not tested: {why}"
-        elif p_adj is not None and p_adj < config.alpha:
-            conclusion = f"disparity detected ({config.correction}-adjusted p < {config.alpha})"
-        else:
-            conclusion = f"no evidence of disparity at {config.alpha} ({config.correction}-adjusted)"
-        out[test] = DisparityTest(
+        result = DisparityTest(
             metric=test, method="permutation chi-square (multivariate hypergeometric)" +
                                 (", stratified by true outcome" if test == "equalized_odds" else ""),
-            statistic=statistic, p_value=p, p_adjusted=p_adj, n_groups=n_groups,
-            n_perm=config.n_perm if p is not None else 0, conclusion=conclusion)
+            statistic=statistic, p_value=p, p_adjusted=_float(adjusted[(*key, "omnibus", test)]), n_groups=n_groups,
+            n_perm=config.n_perm if p is not None else 0)
+        result.conclusion = {
+            "not-tested": f"not tested: {why}",
+            "evidence": f"disparity detected ({config.correction}-adjusted p < {config.alpha})",
+            "no-evidence": f"no evidence of disparity at {config.alpha} ({config.correction}-adjusted)",
+        }[evidence_level(result, config.alpha)]
+        out[test] = result
     return out

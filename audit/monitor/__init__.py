@@ -20,7 +20,7 @@ from ._ingest import LogSchema
 from ._monitor import Ingested, monitoring_section, reference_stats, update_windows
 from ._outputs import junit_xml, markdown_summary, summary_lines
 from ._policy import LoadedMonitorPolicy, MonitorPolicy, load_monitor_policy, monitor_policy_from_text
-from ._stats import GroupCounts, TextCounts, WindowStats
+from ._stats import GroupStats, TextCounts, WindowStats
 from ._store import MONITOR_DIR, REFERENCE_FILE, WINDOWS_FILE, Reference, load_reference, save_reference, save_state
 from ._windows import WindowSpec, parse_window
 
@@ -28,7 +28,7 @@ __all__ = [
     "parse_window", "WindowSpec", "LogSchema", "TextDescriber", "Tokenize", "PiiDetector", "dominant_script",
     "update_windows", "Ingested", "reference_stats", "Reference", "load_reference", "save_reference", "save_state",
     "monitoring_section", "evaluate_windows", "Window", "MonitorPolicy", "LoadedMonitorPolicy", "load_monitor_policy",
-    "monitor_policy_from_text", "summary_lines", "junit_xml", "markdown_summary", "GroupCounts", "TextCounts",
+    "monitor_policy_from_text", "summary_lines", "junit_xml", "markdown_summary", "GroupStats", "TextCounts",
     "WindowStats", "MONITOR_DIR", "WINDOWS_FILE", "REFERENCE_FILE", "psi", "chi_square_p", "binned_ks", "wilson",
     "two_proportion_p", "impact_ratio_ci", "difference_ci", "mmd_permutation", "accuracy", "macro_f1", "Embed", "EMBED_DIR",
     "sample_path", "load_sample", "save_sample",

@@ -14,7 +14,7 @@ from audit.core.data import column_names, iter_chunks, iter_columns
 from audit.core.errors import BadInputError
 
 from ._descriptors import TextDescriber
-from ._stats import SCORE_BINS, GroupCounts, WindowStats
+from ._stats import SCORE_BINS, GroupStats, WindowStats
 from ._windows import WindowSpec
 
 __all__ = ["LogSchema", "ingest_log", "score_histogram", "label_codes", "group_codes"]
@@ -106,11 +106,9 @@ def _chunk_stats(part: pd.DataFrame, pred: np.ndarray, truth: np.ndarray, top: n
     k = len(schema.labels)
     labeled = truth >= 0
     confusion = np.bincount(truth[labeled] * k + pred[labeled], minlength=k * k).reshape(k, k)
-    selected = np.isin(pred, schema.favorable)
-    actual = np.isin(truth, schema.favorable)
     groups = {}
     for feature, (codes, names) in groups_of.items():
-        groups[feature] = GroupCounts.from_codes(codes, names, selected, labeled, actual)
+        groups[feature] = GroupStats.from_codes(feature, codes, names, pred, truth, schema.labels, schema.favorable)
     text = None
     if describer is not None:
         texts = part[schema.mapping.text_column].astype("string").fillna("").tolist()

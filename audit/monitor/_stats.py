@@ -1,15 +1,19 @@
 """Per-window sufficient statistics: integer counts that merge by addition, so windows grow incrementally.
 
-`GroupCounts` is this package's own small mergeable per-group counter (swap for audit.fairness' type once shared).
+Per-group counts use the shared `audit.core.counts.GroupCounts` (true x predicted per group, as the fairness audit).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-__all__ = ["SCORE_BINS", "LENGTH_EDGES", "GROUP_FIELDS", "GroupCounts", "TextCounts", "WindowStats"]
+from audit.core.counts import GroupCounts
+from audit.core.errors import BadInputError
+
+__all__ = ["SCORE_BINS", "LENGTH_EDGES", "GROUP_FIELDS", "GroupStats", "TextCounts", "WindowStats"]
 
 SCORE_BINS = 20  # equal-width bins of the top-class probability on [0, 1]
 LENGTH_EDGES = np.array([0, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, np.inf])  # characters per text
@@ -17,35 +21,64 @@ GROUP_FIELDS = ("n", "selected", "labeled", "actual_pos", "tp", "fp")
 
 
 @dataclass
-class GroupCounts:
-    """group -> counts (GROUP_FIELDS); `actual_pos`/`tp`/`fp` count only rows whose delayed label has arrived."""
+class GroupStats:
+    """One sensitive feature's per-group counts in a window.
 
-    counts: dict[str, np.ndarray] = field(default_factory=dict)
+    `labeled`: the shared `GroupCounts` (group x true x predicted label) of the rows whose delayed label has arrived.
+    `predicted`: group -> predicted-label counts of every row. A row without its label yet has no confusion cell, so
+    these stay a histogram beside `labeled` (as the window keeps `pred_counts` beside `confusion`). `counts` derives
+    GROUP_FIELDS for the favorable classes; `actual_pos`/`tp`/`fp` count labeled rows only.
+    """
+
+    labeled: GroupCounts
+    predicted: dict[str, np.ndarray]
+    favorable: tuple[int, ...]
 
     @classmethod
-    def from_codes(cls, codes: np.ndarray, names: list[str], selected: np.ndarray, labeled: np.ndarray,
-                   actual: np.ndarray) -> "GroupCounts":
-        """Counts from rows coded as indices into `names` (boolean arrays per row); groups without rows are left out."""
-        columns = (np.ones_like(selected), selected, labeled, labeled & actual, labeled & actual & selected,
-                   labeled & ~actual & selected)
-        table = np.stack([np.bincount(codes, weights=c.astype(np.int64), minlength=len(names)) for c in columns], 1)
-        return cls({name: table[i].astype(np.int64) for i, name in enumerate(names) if table[i, 0] > 0})
+    def from_codes(cls, feature: str, codes: np.ndarray, names: list[str], pred: np.ndarray, truth: np.ndarray,
+                   labels: list[str], favorable: tuple[int, ...]) -> "GroupStats":
+        """Counts from rows coded as indices into `names`; `truth` is -1 where the label has not arrived."""
+        k, known = len(labels), truth >= 0
+        table = np.bincount(codes * k + pred, minlength=len(names) * k).reshape(len(names), k).astype(np.int64)
+        labeled = GroupCounts.from_codes(feature, codes[known], names, truth[known], pred[known], labels)
+        return cls(labeled, {name: table[i] for i, name in enumerate(names) if table[i].sum()}, tuple(favorable))
 
-    def merge(self, other: "GroupCounts") -> "GroupCounts":
-        out = {g: c.copy() for g, c in self.counts.items()}
-        for group, counts in other.counts.items():
-            out[group] = out[group] + counts if group in out else counts.copy()
-        return GroupCounts(out)
+    def merge(self, other: "GroupStats") -> "GroupStats":
+        if self.favorable != other.favorable:
+            raise ValueError("group counts of different favorable classes cannot be merged")
+        predicted = {g: c.copy() for g, c in self.predicted.items()}
+        for group, counts in other.predicted.items():
+            predicted[group] = predicted[group] + counts if group in predicted else counts.copy()
+        return GroupStats(self.labeled.merge(other.labeled), predicted, self.favorable)
+
+    @cached_property
+    def counts(self) -> dict[str, np.ndarray]:
+        """group -> GROUP_FIELDS (n, selected, labeled, actual_pos, tp, fp), derived once."""
+        fav = list(self.favorable)
+        confusion = dict(zip((key[0] for key in self.labeled.keys), self.labeled.confusion))
+        out = {}
+        for group, predicted in sorted(self.predicted.items()):
+            c = confusion.get(group)
+            pos = (0, 0, 0, 0) if c is None else (int(c.sum()), int(c[fav].sum()), int(c[np.ix_(fav, fav)].sum()),
+                                                 int(c[:, fav].sum() - c[np.ix_(fav, fav)].sum()))
+            out[group] = np.array([predicted.sum(), predicted[fav].sum(), *pos], dtype=np.int64)
+        return out
 
     def get(self, group: str, name: str) -> int:
         return int(self.counts[group][GROUP_FIELDS.index(name)])
 
-    def to_dict(self) -> dict[str, list[int]]:
-        return {g: [int(v) for v in c] for g, c in sorted(self.counts.items())}
+    def to_dict(self) -> dict[str, Any]:
+        return {"labeled": self.labeled.to_dict(), "favorable": list(self.favorable),
+                "predicted": {g: [int(v) for v in c] for g, c in sorted(self.predicted.items())}}
 
     @classmethod
-    def from_dict(cls, data: dict[str, list[int]]) -> "GroupCounts":
-        return cls({g: np.asarray(v, dtype=np.int64) for g, v in data.items()})
+    def from_dict(cls, data: dict[str, Any]) -> "GroupStats":
+        if "labeled" not in data:
+            raise BadInputError("the monitoring store holds per-group counts of an older govaudit version",
+                                fix="delete the run's monitoring folder and run `govaudit monitor` on the logs again")
+        return cls(GroupCounts.from_dict(data["labeled"]), {g: np.asarray(v, dtype=np.int64)
+                                                           for g, v in data["predicted"].items()},
+                   tuple(data["favorable"]))
 
 
 @dataclass
@@ -91,7 +124,7 @@ class WindowStats:
     score_hist: np.ndarray | None = None  # None when the logs carry no probabilities
     confusion: np.ndarray | None = None  # true x predicted, rows with a delayed label only
     text: TextCounts | None = None
-    groups: dict[str, GroupCounts] = field(default_factory=dict)
+    groups: dict[str, GroupStats] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.pred_counts is None:
@@ -131,4 +164,4 @@ class WindowStats:
                    None if data.get("score_hist") is None else np.asarray(data["score_hist"], np.int64),
                    np.asarray(data["confusion"], np.int64).reshape(data["n_classes"], data["n_classes"]),
                    None if data.get("text") is None else TextCounts.from_dict(data["text"]),
-                   {name: GroupCounts.from_dict(g) for name, g in data.get("groups", {}).items()})
+                   {name: GroupStats.from_dict(g) for name, g in data.get("groups", {}).items()})

@@ -4,7 +4,10 @@ A check's level is its status (`fail`, `warn`, `pass`, `not-run`); a check that 
 whatever its effect on the verdict. A group's four-fifths level is the level of the policy's impact-ratio check for
 its grouping, applied with that check's own threshold and basis (point estimate or CI bound), so the policy line, the
 fairness line and the table badge cannot disagree. Without a covering policy check the group falls back to the
-fairness stage's `four_fifths_pass` (point estimate against 0.8).
+fairness stage's `four_fifths_pass` (point estimate against 0.8). A group under LL144's 2% share is `ll144`
+(excluded from the reference and the verdict, counts still shown), apart from a small or unknown group (`excluded`:
+no verdict of its own, a small group can still be the reference). A disparity test's level is `evidence` (adjusted
+p-value below the section's alpha), `no-evidence` or `not-tested`; the fairness stage's conclusion text uses it too.
 
 Monitoring: `monitor_level` is the status of a monitoring section (the monitor writes it, the report and dashboard show
 it), `open_alerts` / `recent_alerts` the findings the gate's `monitoring` check counts, so the gate line, the report
@@ -15,19 +18,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._common import Estimate
-from ._fairness import GroupingResult, GroupResult
+from ._fairness import DisparityTest, GroupingResult, GroupResult, GroupTest
 from ._monitoring import MonitorAlert, MonitoringSection
 from ._policy import CheckResult, PolicySection
 from ._probes import CounterfactualSection
 
 __all__ = ["LEVELS", "LABELS", "check_level", "level_counts", "blocking_checks", "impact_check", "GroupStatus",
-           "group_status", "MaxFlip", "max_flip", "FOUR_FIFTHS", "monitor_level", "open_alerts", "recent_alerts",
-           "MonitoringStatus", "monitoring_status", "MONITOR_LEVEL"]
+           "group_status", "evidence_level", "MaxFlip", "max_flip", "FOUR_FIFTHS", "monitor_level", "open_alerts",
+           "recent_alerts", "MonitoringStatus", "monitoring_status", "MONITOR_LEVEL"]
 
 FOUR_FIFTHS = 0.8
 LEVELS = ("fail", "warn", "not-run", "pass")
 LABELS = {"fail": "FAIL", "warn": "WARN", "not-run": "NOT RUN", "pass": "PASS", "excluded": "EXCLUDED",
-          "reference": "REFERENCE", "info": "INFO", "ok": "OK"}
+          "reference": "REFERENCE", "info": "INFO", "ok": "OK", "ll144": "EXCLUDED (LL144 < 2%)",
+          "evidence": "DISPARITY", "no-evidence": "NO EVIDENCE", "not-tested": "NOT TESTED"}
 
 
 def check_level(check: CheckResult) -> str:
@@ -58,7 +62,8 @@ def impact_check(policy: PolicySection | None, grouping: GroupingResult) -> Chec
 
 @dataclass(frozen=True)
 class GroupStatus:
-    """A group's four-fifths level ('fail', 'warn', 'pass', 'not-run', 'excluded', 'reference') and its grounds."""
+    """A group's four-fifths level ('fail', 'warn', 'pass', 'not-run', 'excluded', 'll144', 'reference') and its
+    grounds."""
 
     level: str
     check_id: str | None = None
@@ -80,6 +85,8 @@ def _compared(ratio: Estimate, basis: str | None) -> float | None:
 
 def group_status(policy: PolicySection | None, grouping: GroupingResult, group: GroupResult) -> GroupStatus:
     """The one four-fifths status of `group` that every view shows."""
+    if group.excluded and not group.unknown:
+        return GroupStatus("ll144")
     if group.small or group.unknown:
         return GroupStatus("excluded")
     ratio = group.impact_ratio
@@ -102,6 +109,13 @@ def group_status(policy: PolicySection | None, grouping: GroupingResult, group: 
     else:
         level = check_level(check)
     return GroupStatus(level, check.id, threshold, basis, compared, waived=bool(check.waiver) and level == "warn")
+
+
+def evidence_level(test: DisparityTest | GroupTest, alpha: float) -> str:
+    """'evidence' (adjusted p-value < alpha), 'no-evidence', or 'not-tested' (no p-value: too few groups, no data)."""
+    if test.p_value is None or test.p_adjusted is None:
+        return "not-tested"
+    return "evidence" if test.p_adjusted < alpha else "no-evidence"
 
 
 @dataclass(frozen=True)

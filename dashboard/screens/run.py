@@ -7,11 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from audit.core.text import neutralise
-from audit.record import Estimate, GroupingResult, PolicySection, RunRecord, texts_withheld
+from audit.record import Estimate, FairnessSection, GroupingResult, PolicySection, RunRecord, texts_withheld
 from audit.record.signoff import run_owner
-from audit.record.status import check_level, group_status, impact_check, level_counts, max_flip
+from audit.record.status import LABELS, check_level, evidence_level, group_status, impact_check, level_counts, max_flip
 from audit.record.store import RunStore
-from dashboard.charts import BELOW, EXCLUDED, chart_height, draw, marked_html, token_heatmap_html
+from dashboard.charts import BELOW, EXCLUDED, LL144, chart_height, draw, marked_html, token_heatmap_html
 from dashboard.data import LoadedRun, load_run, open_ledger, open_store, score_histogram
 from dashboard.screens.evidence import (
     ROUNDED,
@@ -22,9 +22,10 @@ from dashboard.screens.evidence import (
     threshold_panel,
 )
 from dashboard.widgets import choose_stored_run, guarded, md, section, short, verdict_banner
-from reports import num, pct
+from reports import num, pct, pvalue
 
-__all__ = ["render", "checks_frame", "grouping_frame", "lineage_rows", "labelled", "TABS", "TAB_KEY"]
+__all__ = ["render", "checks_frame", "grouping_frame", "comparison_frame", "disparity_tests_frame", "ll144_caption",
+           "lineage_rows", "labelled", "TABS", "TAB_KEY"]
 
 _STATUS_ORDER = {"fail": 0, "warn": 1, "not run": 2, "pass": 3}
 NOT_RUN = "not run in this run"
@@ -131,13 +132,53 @@ def grouping_frame(grouping: GroupingResult, metric: str, policy: PolicySection 
     for group in grouping.groups:
         est = group.impact_ratio if metric == "impact_ratio" else group.metrics.get(metric)
         est = est or Estimate(note="not computed")
-        excluded = group.small or getattr(group, "unknown", False)
         status = group_status(policy, grouping, group)
-        flag = EXCLUDED if excluded else BELOW if status.below else "verdict"
+        flag = LL144 if status.level == "ll144" else EXCLUDED if status.level == "excluded" else \
+            BELOW if status.below else "verdict"
         rows.append({"label": group.group, "value": est.value, "ci_low": est.ci_low if est.ci_low is not None else est.value,
                      "ci_high": est.ci_high if est.ci_high is not None else est.value, "count": group.count,
-                     "flag": flag, "note": est.note or "", "four-fifths": status.level.replace("-", " ")})
+                     "flag": flag, "note": est.note or "",
+                     "four-fifths": LABELS.get(status.level, status.level).lower()})
     return pd.DataFrame(rows, columns=["label", "value", "ci_low", "ci_high", "count", "flag", "note", "four-fifths"])
+
+
+def comparison_frame(grouping: GroupingResult, fairness: FairnessSection,
+                     policy: PolicySection | None = None) -> pd.DataFrame:
+    """One row per group and compared rate: the signed difference and ratio against the reference group with CIs,
+    the Fisher exact test's p-value and adjusted p-value, and its result (audit.record.status.evidence_level)."""
+    rows = []
+    for group in grouping.groups:
+        status = group_status(policy, grouping, group).level
+        for metric, difference in group.differences.items():
+            test = group.tests.get(metric)
+            level = evidence_level(test, fairness.alpha) if test is not None else "not-tested"
+            rows.append({"group": group.group, "status": LABELS.get(status, status.replace("-", " ")).lower(),
+                         "rate": metric, "group rate": _est(group.metrics.get(metric)),
+                         "difference": _est(difference), "ratio": _est(group.ratios.get(metric)),
+                         "Fisher p": pvalue(test.p_value if test else None),
+                         "adjusted p": pvalue(test.p_adjusted if test else None),
+                         "result": LABELS[level].lower()})
+    return pd.DataFrame(rows, columns=["group", "status", "rate", "group rate", "difference", "ratio", "Fisher p",
+                                       "adjusted p", "result"])
+
+
+def disparity_tests_frame(grouping: GroupingResult, fairness: FairnessSection) -> pd.DataFrame:
+    """One row per test of 'any disparity' (permutation chi-square) with p-value, adjusted p-value and result."""
+    rows = [{"rate": metric, "method": test.method, "groups": test.n_groups, "permutations": test.n_perm,
+             "p": pvalue(test.p_value), "adjusted p": pvalue(test.p_adjusted),
+             "result": LABELS[evidence_level(test, fairness.alpha)].lower(), "conclusion": test.conclusion}
+            for metric, test in grouping.tests.items()]
+    return pd.DataFrame(rows, columns=["rate", "method", "groups", "permutations", "p", "adjusted p", "result",
+                                       "conclusion"])
+
+
+def ll144_caption(grouping: GroupingResult, policy: PolicySection | None = None) -> str | None:
+    """The groups excluded under LL144's 2% rule, with their counts (always reported), or None."""
+    excluded = [g for g in grouping.groups if group_status(policy, grouping, g).level == "ll144"]
+    if not excluded:
+        return None
+    return ("Excluded under NYC LL144's 2% rule (not the reference, no verdict): "
+            + "; ".join(f"{g.group} (n={g.count:,}, {pct(g.share)} of rows)" for g in excluded))
 
 
 def _est(est: Estimate | None) -> str:
@@ -186,6 +227,19 @@ def _fairness(store: RunStore, loaded: LoadedRun, chosen: str | None = None, *, 
                       f"Uniform Guidelines, 29 CFR 1607.4(D)); four-fifths status from {basis}"))
     st.dataframe(frame.drop(columns=["flag"]).assign(excluded=frame["flag"] == EXCLUDED), hide_index=True,
                  width="stretch", column_config=ROUNDED)
+    caption = ll144_caption(grouping, policy)
+    if caption:
+        st.caption(md(caption))
+    comparison = comparison_frame(grouping, fairness, policy)
+    if not comparison.empty:
+        st.markdown(md(f"**Against the reference group {grouping.reference_group or '-'}** (fixed on the full "
+                       f"sample; Fisher exact test of each group against the rest, {fairness.correction}-adjusted "
+                       f"over all groups; result at {fairness.alpha:g})"))
+        static_table(comparison)
+    if grouping.tests:
+        st.markdown(md(f"**Tests of any disparity** (permutation chi-square; {fairness.correction}-adjusted over "
+                       f"groupings; result at {fairness.alpha:g})"))
+        static_table(disparity_tests_frame(grouping, fairness))
     if grouping.disparities:
         st.markdown("**Disparities**")
         static_table(pd.DataFrame([{"measure": k, "estimate": _est(v)} for k, v in grouping.disparities.items()]))

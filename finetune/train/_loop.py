@@ -185,7 +185,7 @@ def fit_loop(model: Any, train_ids: list[list[int]], train_y: np.ndarray, val_id
     lengths = np.array([len(s) for s in train_ids])
     n_batches = math.ceil(len(train_ids) / cfg.batch_size)
     steps_per_epoch = max(1, n_batches // world)
-    total_steps = max(1, math.ceil(cfg.epochs * steps_per_epoch))
+    total_steps = max(1, math.ceil(cfg.epochs_for(len(train_ids)) * steps_per_epoch))
     eval_every = cfg.eval_every_steps or steps_per_epoch
 
     n_labels = len(labels)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from junitparser import Failure, JUnitXml
 
+from audit.core.counts import GroupCounts
 from audit.core.errors import BadInputError
-from audit.monitor import GroupCounts, LoadedMonitorPolicy, WINDOWS_FILE, junit_xml, markdown_summary, monitor_policy_from_text, parse_window
+from audit.monitor import (WINDOWS_FILE, GroupStats, LoadedMonitorPolicy, junit_xml, markdown_summary,
+                           monitor_policy_from_text, parse_window)
 from monitor_synth import log_frame, monitor, write_log
 
 
@@ -188,15 +191,20 @@ def test_policy_errors_name_key_and_line():
 
 
 def test_group_counts_merge_by_addition():
+    """Selected = predicted 'yes'; actual = true 'yes' among the rows whose label arrived (truth -1: not yet)."""
     groups, names = np.array([0, 1, 0, 2]), ["a", "b", "c", "never"]
-    sel = np.array([True, False, True, True])
-    lab = np.array([True, True, False, False])
-    act = np.array([True, False, False, False])
-    whole = GroupCounts.from_codes(groups, names, sel, lab, act)
-    parts = GroupCounts.from_codes(groups[:2], names, sel[:2], lab[:2], act[:2]).merge(
-        GroupCounts.from_codes(groups[2:], names, sel[2:], lab[2:], act[2:]))
-    assert whole.to_dict() == parts.to_dict() == {"a": [2, 2, 1, 1, 1, 0], "b": [1, 0, 1, 0, 0, 0],
-                                                   "c": [1, 1, 0, 0, 0, 0]}
+    pred, truth = np.array([1, 0, 1, 1]), np.array([1, 0, -1, -1])
+
+    def stats(rows):
+        return GroupStats.from_codes("f", groups[rows], names, pred[rows], truth[rows], ["no", "yes"], (1,))
+
+    whole, parts = stats(slice(None)), stats(slice(0, 2)).merge(stats(slice(2, None)))
+    assert whole.to_dict() == parts.to_dict()
+    assert {g: c.tolist() for g, c in whole.counts.items()} == {"a": [2, 2, 1, 1, 1, 0], "b": [1, 0, 1, 0, 0, 0],
+                                                                 "c": [1, 1, 0, 0, 0, 0]}
+    # the labeled rows' counts are the fairness audit's own GroupCounts, the one mergeable count type
+    shared = GroupCounts.from_arrays(pd.DataFrame({"f": ["a", "b"]}), truth[:2], pred[:2], ["no", "yes"])
+    assert isinstance(whole.labeled, GroupCounts) and whole.labeled.to_dict() == shared.to_dict()
 
 
 def test_junit_and_markdown_name_the_alerts(tmp_path):

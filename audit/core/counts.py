@@ -3,6 +3,7 @@
 Every group metric, disparity, bootstrap interval and test of the fairness section is a function of these counts,
 so they can be computed per shard (a chunk of a file, a monitoring window, a Ray task) and added: the sum of the
 shards' counts is the count of the whole table, and the audit of the sum equals the audit of the concatenated rows.
+Shared by the fairness audit (`audit/fairness`, which re-exports it) and monitoring (`audit/monitor`, per window).
 """
 from __future__ import annotations
 
@@ -80,6 +81,17 @@ class GroupCounts:
                 raise ValueError("a score needs its threshold")
             above = np.bincount(cell[np.asarray(score) > threshold], minlength=size).reshape(len(keys), k, k)
         return cls._sorted(tuple(sensitive.columns), tuple(labels), keys, confusion, above, threshold)
+
+    @classmethod
+    def from_codes(cls, feature: str, codes: np.ndarray, names: list[str], y_true: np.ndarray, y_pred: np.ndarray,
+                   labels: list[str]) -> "GroupCounts":
+        """Count rows of one feature already coded as indices into `names` (label indices as in `from_arrays`);
+        groups without rows are left out."""
+        k, g = len(labels), len(names)
+        cell = (np.asarray(codes, dtype=np.int64) * k + np.asarray(y_true, dtype=np.int64)) * k + np.asarray(y_pred)
+        confusion = np.bincount(cell, minlength=g * k * k).reshape(g, k, k)
+        present = np.flatnonzero(confusion.reshape(g, -1).sum(axis=1))
+        return cls._sorted((feature,), tuple(labels), [(names[i],) for i in present], confusion[present], None, None)
 
     @classmethod
     def _sorted(cls, features: tuple[str, ...], labels: tuple[str, ...], keys: list[tuple[str, ...]],
