@@ -41,6 +41,10 @@ def scrubber():
     ("The title refers to ul. Cicha 86 street", "STREET_ADDRESS", "ul. Cicha 86"),
     ("Suite 251\\n Schuld\\n\\n Germany 91647", "ZIP_CODE", "91647"),
     ("Chicago, IL 60601", "ZIP_CODE", "60601"),
+    # national phone formats by their shape alone (patterns mode: no context words)
+    ("Write 03.28.30.47.39 down", "PHONE_NUMBER", "03.28.30.47.39"),
+    ("or try 032 572 74 60 later", "PHONE_NUMBER", "032 572 74 60"),
+    ("or (73) 113-875 after six", "PHONE_NUMBER", "(73) 113-875"),
 ])
 def test_structured_values_are_found(scrubber, text, entity, value):
     [spans] = scrubber.spans([text])
@@ -54,6 +58,7 @@ def test_structured_values_are_found(scrubber, text, entity, value):
     "the loan of 500 Check Into Cash 2 weeks later",
     "I'm 5 minutes away and turned 2 pages",
     "I moved to Texas in 2019. Since Florida 2020, nothing",
+    "On 12.05.2023 and 2023-05-12 I paid 1,500.00 under 12 CFR 1002.9",
 ])
 def test_cfpb_like_text_is_left_alone(scrubber, text):
     [spans] = scrubber.spans([text])
