@@ -1,13 +1,15 @@
 """Per-entity PII recall of the scrubber on labelled sets (the same numbers as `govaudit scrub --evaluate`).
 
     .venv/bin/python bench/bench_pii_recall.py FILE [FILE ...] [--before] [--mode full|patterns] [--cfpb 1000]
+        [--detector RUN_DIR [--detector-entities PERSON,STREET_ADDRESS] [--detector-min-score 0.5]]
 
 FILE: JSONL / JSON list with text + spans (e.g. ../shared/data/presidio_synth_pii/synth_dataset_v2.json, or a set from
 bench/gen_pii_eval.py). `--before`: the scrub entities of govaudit before issue #18 (the config defaults then) and
 without the recognizers added by it. Prints one Markdown table per file: labelled values, values gone, recall (any
 type), precision of the mapped type; definitions in docs/scrub.md. `--cfpb N`: entities flagged per 1,000 CFPB
 narratives (../shared/data/cfpb_payday_complaints; already masked by CFPB, so every flag is a false positive) and the
-scrub speed (texts/s, `Scrubber.scrub`, 1 process, after a warm-up) on them and on each FILE.
+scrub speed (texts/s, `Scrubber.scrub`, 1 process, after a warm-up) on them and on each FILE. `--detector`: add a
+token-classification run's model as `scrub.detector` (docs/scrub.md).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from pathlib import Path
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from audit.core.config import ScrubConfig  # noqa: E402
+from audit.core.config import DetectorConfig, ScrubConfig  # noqa: E402
 from finetune.scrub import Scrubber, evaluate_scrubber, read_labelled  # noqa: E402
 
 BEFORE_ENTITIES = ["PERSON", "LOCATION", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN",
@@ -28,10 +30,14 @@ BEFORE_ENTITIES = ["PERSON", "LOCATION", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDI
 ISSUE_18_FILES = ("structured.yaml",)  # recognizer files added by issue #18, left out by --before
 
 
-def _config(before: bool, mode: str) -> ScrubConfig:
-    if before:
-        return ScrubConfig(mode=mode, entities=BEFORE_ENTITIES)
-    return ScrubConfig(mode=mode)
+def _config(args: argparse.Namespace) -> ScrubConfig:
+    detector = None
+    if args.detector:
+        detector = DetectorConfig(run=args.detector, entities=args.detector_entities.split(","),
+                                  min_score=args.detector_min_score)
+    if args.before:
+        return ScrubConfig(mode=args.mode, entities=BEFORE_ENTITIES, detector=detector)
+    return ScrubConfig(mode=args.mode, detector=detector)
 
 
 def main() -> None:
@@ -42,8 +48,11 @@ def main() -> None:
     parser.add_argument("--n-boot", type=int, default=0)
     parser.add_argument("--cfpb", type=int, default=0)
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--detector", type=Path, default=None)
+    parser.add_argument("--detector-entities", default="PERSON,STREET_ADDRESS")
+    parser.add_argument("--detector-min-score", type=float, default=0.5)
     args = parser.parse_args()
-    config = _config(args.before, args.mode).model_copy(update={"n_process": 1})
+    config = _config(args).model_copy(update={"n_process": 1})
     with Scrubber(config) as scrubber:
         if args.before:
             skipped = [r for r in scrubber.analyzer.registry.recognizers
@@ -56,7 +65,8 @@ def main() -> None:
             section = evaluate_scrubber(scrubber, docs, data, n_boot=args.n_boot)
             scrubber.clear_cache()
             seconds = time.perf_counter() - started
-            print(f"\n{path.name}: {section.n_docs} texts, {'before' if args.before else 'after'}, mode {args.mode}, "
+            print(f"\n{path.name}: {section.n_docs} texts, {'before' if args.before else 'after'}, mode {args.mode}"
+                  f"{', detector' if args.detector else ''}, "
                   f"{seconds:.1f} s\n")
             print("| entity | n | values gone | recall | precision |\n|---|---|---|---|---|")
             for name, s in sorted(section.per_entity.items(), key=lambda kv: -kv[1].support):

@@ -21,6 +21,7 @@ __all__ = [
     "ModelConfig",
     "SplitConfig",
     "ScrubConfig",
+    "DetectorConfig",
     "TrainConfig",
     "PredictionsConfig",
     "FairnessConfig",
@@ -99,6 +100,27 @@ class SplitConfig(_Strict):
         return self
 
 
+class DetectorConfig(_Strict):
+    """A trained token classifier run inside the scrubber as one more Presidio recognizer (docs/scrub.md)."""
+
+    run: Path | None = Field(None, description="A govaudit token-classification run directory (runs/<id>); its model/ is used.")
+    model_dir: Path | None = Field(None, description="A local token-classifier directory (safetensors + tokenizer).")
+    entity_map: dict[str, str] = Field(default_factory=dict, description="Model label -> scrubber entity type "
+                                       "(defaults: PER -> PERSON, LOC/GPE -> LOCATION, ADDRESS -> STREET_ADDRESS, ...).")
+    entities: list[str] | None = Field(None, description="Scrubber entity types the detector reports (after entity_map); "
+                                                         "all of the model's if unset.")
+    min_score: float = Field(0.5, ge=0, le=1, description="Lowest mean word probability of a reported span.")
+    batch_size: int = Field(32, ge=1)
+    window_words: int = Field(96, ge=8, description="Texts are read in windows of this many words.")
+    device: str | None = Field(None, description="torch device; CUDA if available, else CPU.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "DetectorConfig":
+        if (self.run is None) == (self.model_dir is None):
+            raise ValueError("scrub.detector needs exactly one of `run` (a run directory) or `model_dir`")
+        return self
+
+
 class ScrubConfig(_Strict):
     mode: Literal["full", "patterns"] = Field("full", description="'patterns' skips spaCy NER (no PERSON/LOCATION): much faster.")
     entities: list[str] = Field(
@@ -136,6 +158,7 @@ class ScrubConfig(_Strict):
     rescan_margin: int = Field(50, ge=20, description="Passes after the first re-analyse only this many characters "
                                                       "around each replacement (widened to whitespace; the sm NER "
                                                       "sees about 4 tokens either side).")
+    detector: DetectorConfig | None = Field(None, description="A trained token classifier as an extra recognizer.")
     residual_check: bool = True
     residual_scope: Literal["changed_regions", "whole_text"] = Field(
         "changed_regions", description="What the residual check analyses: every region changed by a replacement "
@@ -395,6 +418,9 @@ class ProjectConfig(_Strict):
             if data["data"][role]:
                 data["data"][role]["path"] = anchor(data["data"][role]["path"])
         data["scrub"]["recognizers_file"] = anchor(data["scrub"]["recognizers_file"])
+        if data["scrub"]["detector"]:
+            for key in ("run", "model_dir"):
+                data["scrub"]["detector"][key] = anchor(data["scrub"]["detector"][key])
         data["counterfactual"]["terms_file"] = anchor(data["counterfactual"]["terms_file"])
         data["policy"] = anchor(data["policy"])
         data["runs"]["root"] = anchor(data["runs"]["root"])

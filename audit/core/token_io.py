@@ -17,7 +17,7 @@ from .errors import BadInputError
 from .model_io import load_pretrained
 
 __all__ = ["IGNORE", "EncodedWords", "encode_words", "LoadedTokenClassifier", "load_token_classifier",
-           "predict_word_tags"]
+           "predict_word_tags", "predict_word_scores"]
 
 IGNORE = -100
 
@@ -90,6 +90,14 @@ def load_token_classifier(path: str | Path, device: str | None = None) -> Loaded
 def predict_word_tags(model: Any, encoded: EncodedWords, labels: list[str], pad_id: int, *, batch_size: int = 64,
                       device: Any = None, autocast: Any = None) -> list[list[str]]:
     """The tag of each word (its first sub-word's argmax), batched shortest-first with dynamic padding."""
+    scored = predict_word_scores(model, encoded, labels, pad_id, batch_size=batch_size, device=device,
+                                 autocast=autocast)
+    return [[tag for tag, _ in row] for row in scored]
+
+
+def predict_word_scores(model: Any, encoded: EncodedWords, labels: list[str], pad_id: int, *, batch_size: int = 64,
+                        device: Any = None, autocast: Any = None) -> list[list[tuple[str, float]]]:
+    """(tag, softmax probability of that tag) of each word's first sub-word; words cut off are ('O', 0.0)."""
     import contextlib
 
     import torch
@@ -98,7 +106,7 @@ def predict_word_tags(model: Any, encoded: EncodedWords, labels: list[str], pad_
     autocast = autocast or contextlib.nullcontext
     n = len(encoded.ids)
     order = np.argsort([len(s) for s in encoded.ids], kind="stable")
-    out: list[list[str]] = [[] for _ in range(n)]
+    out: list[list[tuple[str, float]]] = [[] for _ in range(n)]
     was_training = model.training
     model.eval()
     with torch.inference_mode(), autocast():
@@ -112,8 +120,10 @@ def predict_word_tags(model: Any, encoded: EncodedWords, labels: list[str], pad_
                 mask[j, : len(encoded.ids[i])] = 1
             logits = model(input_ids=torch.from_numpy(input_ids).to(device),
                            attention_mask=torch.from_numpy(mask).to(device)).logits
-            best = logits.float().argmax(dim=-1).cpu().numpy()
+            prob, best = torch.softmax(logits.float(), dim=-1).max(dim=-1)
+            prob, best = prob.cpu().numpy(), best.cpu().numpy()
             for j, i in enumerate(rows):
-                out[i] = [labels[best[j, p]] if p >= 0 else "O" for p in encoded.first_token[i]]
+                out[i] = [(labels[best[j, p]], float(prob[j, p])) if p >= 0 else ("O", 0.0)
+                          for p in encoded.first_token[i]]
     model.train(was_training)
     return out

@@ -15,7 +15,7 @@ from audit.core.config import ScrubConfig
 from audit.core.console import progress
 from audit.core.errors import BadInputError
 
-from ._engine import LANGUAGE, EngineSpec, build_analyzer
+from ._engine import DETECTOR_NAME, LANGUAGE, EngineSpec, build_analyzer
 from ._operators import build_operators, pseudonym_key
 
 if TYPE_CHECKING:
@@ -168,6 +168,7 @@ class Scrubber:
 
         self.config = config
         self.analyzer, self.spec = build_analyzer(config)
+        self.detector = next((r for r in self.analyzer.registry.recognizers if r.name == DETECTOR_NAME), None)
         unknown = sorted(set(config.thresholds) - set(self.spec.entities) - set(self.spec.not_covered))
         if unknown:
             raise BadInputError(f"thresholds for entity type(s) not scrubbed: {unknown}", where="scrub.thresholds",
@@ -183,7 +184,9 @@ class Scrubber:
         self._cache: OrderedDict[str, Scrubbed] = OrderedDict()
         self._pool = None
         self.analyzed = 0  # texts actually analysed (cache misses)
-        self.n_process = config.n_process or min(os.cpu_count() or 1, _MAX_AUTO_PROCESSES)
+        # a detector model runs batched in one process (torch uses the cores itself; CUDA cannot be forked)
+        auto = 1 if self.detector is not None else min(os.cpu_count() or 1, _MAX_AUTO_PROCESSES)
+        self.n_process = config.n_process or auto
         if self.n_process > 1 and "fork" not in multiprocessing.get_all_start_methods():
             if config.n_process:
                 raise BadInputError("scrub.n_process > 1 needs the 'fork' start method (Linux/macOS)",
@@ -208,6 +211,8 @@ class Scrubber:
                 windows.extend((i, start + off, piece)
                                for off, piece in split_windows(text[start:end], self.config.max_text_chars, _OVERLAP))
         found: list[list[RecognizerResult]] = [[] for _ in texts]
+        if self.detector is not None:  # the token classifier runs over the whole batch at once
+            self.detector.prepare([w[2] for w in windows])
         artifacts = self.analyzer.nlp_engine.process_batch([w[2] for w in windows], LANGUAGE,
                                                           batch_size=self.config.batch_size)
         allow = self.config.allow_list or None
@@ -225,6 +230,8 @@ class Scrubber:
                     result.start += off
                     result.end += off
                     found[i].append(result)
+        if self.detector is not None:
+            self.detector.release()
         return [_dedupe(results) for results in found]
 
     def scrub_batch(self, texts: Sequence[str]) -> list[Scrubbed]:

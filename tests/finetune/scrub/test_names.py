@@ -29,6 +29,9 @@ def names(recognizer: NameListRecognizer, text: str, nlp_artifacts=None) -> list
     ("I want to add Irenke Hoffmann as a beneficiary", ["Irenke Hoffmann"]),  # unknown word + surname
     ("Our 3 founders: Kónya, Becker and Vasquez.", ["Becker", "Kónya", "Vasquez"]),  # list of surnames
     ("Halldór: What a wife.\nDanielle: Remember me?", ["Danielle", "Halldór"]),  # dialogue speakers
+    # escaped newlines (a literal backslash-n) separate lines too
+    ("Aleksandra: What a wife.\\nNatasha: Remember me?", ["Aleksandra", "Natasha"]),
+    ("your brother!\\nValerie Smith: You saved my life!", ["Valerie Smith"]),
     ("Tomasz spent a year as the assistant to Tomasz Wrzeszcz.", ["Tomasz", "Tomasz Wrzeszcz"]),  # mentions
     ("Mary Young and James Brown called", ["James Brown", "Mary Young"]),  # frequent surnames that are adjectives
     ("Amanda's daughter", ["Amanda"]),  # possessive

@@ -21,6 +21,9 @@ def scrubber():
     ("please have the manager call me at 671 085 010", "PHONE_NUMBER", "671 085 010"),
     ("You can call (70) 761-6470 now", "PHONE_NUMBER", "(70) 761-6470"),
     ("Personal Info:\nPhone:\n22 646359", "PHONE_NUMBER", "22 646359"),
+    # exported text with escaped newlines: a literal backslash-n glued to the label (no word boundary before it)
+    ("Personal Info:\\nPhone:\\n031-863-411\\n\\nE-mail:", "PHONE_NUMBER", "031-863-411"),
+    ("Info:\\nPhone:\\n(88) 158-170\\n", "PHONE_NUMBER", "(88) 158-170"),
     ("Send it to 12 Oak Street, Apt 4", "STREET_ADDRESS", "12 Oak Street, Apt 4"),
     ("a taxi to 30070 Grazer Strasse 96 Suite 330 please", "STREET_ADDRESS", "30070 Grazer Strasse 96 Suite 330"),
     ("It is at Paseo Junquera 80.", "STREET_ADDRESS", "Paseo Junquera 80"),
@@ -30,6 +33,18 @@ def scrubber():
     ("a 19 year old student", "AGE", "19"),
     ("She was born on 4/15/1964 in Ohio", "DATE_OF_BIRTH", "4/15/1964"),
     ("DOB: March 3, 1971", "DATE_OF_BIRTH", "March 3, 1971"),
+    # escaped newlines (a literal backslash-n) as line breaks of a multi-line address
+    ("Rennie\\n\\n59363 71 Rowland Rd\\n Suite 64", "STREET_ADDRESS", "59363 71 Rowland Rd\\n Suite 64"),
+    ("Lucinda Rennie\\n Apt. 157\\n Neupré", "STREET_ADDRESS", "Apt. 157"),
+    ("address:\\n\\nPSC 3406, Box 0207\nAPO AE 75363", "STREET_ADDRESS", "PSC 3406, Box 0207\nAPO AE 75363"),
+    ("Please return to USS Lindström\nFPO AE 83264 in case", "STREET_ADDRESS", "USS Lindström\nFPO AE 83264"),
+    ("The title refers to ul. Cicha 86 street", "STREET_ADDRESS", "ul. Cicha 86"),
+    ("Suite 251\\n Schuld\\n\\n Germany 91647", "ZIP_CODE", "91647"),
+    ("Chicago, IL 60601", "ZIP_CODE", "60601"),
+    # national phone formats by their shape alone (patterns mode: no context words)
+    ("Write 03.28.30.47.39 down", "PHONE_NUMBER", "03.28.30.47.39"),
+    ("or try 032 572 74 60 later", "PHONE_NUMBER", "032 572 74 60"),
+    ("or (73) 113-875 after six", "PHONE_NUMBER", "(73) 113-875"),
 ])
 def test_structured_values_are_found(scrubber, text, entity, value):
     [spans] = scrubber.spans([text])
@@ -42,6 +57,8 @@ def test_structured_values_are_found(scrubber, text, entity, value):
     "I was charged 35 dollars when I was 12 days late",
     "the loan of 500 Check Into Cash 2 weeks later",
     "I'm 5 minutes away and turned 2 pages",
+    "I moved to Texas in 2019. Since Florida 2020, nothing",
+    "On 12.05.2023 and 2023-05-12 I paid 1,500.00 under 12 CFR 1002.9",
 ])
 def test_cfpb_like_text_is_left_alone(scrubber, text):
     [spans] = scrubber.spans([text])
