@@ -73,8 +73,8 @@ def pdf_table() -> None:
     rows = [("demo-shaped, no examples", make_demo_record(worst_per_family=0)),
             ("demo-shaped, factory examples filtered", filtered(make_demo_record())),
             (f"demo-shaped, at most ({k} per family, 17 families)", filtered_max(k)),
-            (f"demo-shaped, at most, demo texts", with_demo_texts(filtered_max(k)))]
-    print(f"\n| record | examples | HTML KiB | PDF pages (A4) |\n|---|---|---|---|")
+            ("demo-shaped, at most, demo texts", with_demo_texts(filtered_max(k)))]
+    print("\n| record | examples | HTML KiB | PDF pages (A4) |\n|---|---|---|---|")
     for label, record in rows:
         pages, size = pdf_pages(record)
         n = sum(len(f.worst_examples) for f in record.counterfactual.families + record.counterfactual.templates)
