@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ import pandas as pd
 from audit.core.config import DataConfig, ProjectConfig
 from audit.core.console import info, warn
 from audit.core.data import LABEL, ROW_ID, TEXT, ValidatedTable, read_table, validate_table
-from audit.core.engine import FAULT_ENV, Cached, ModelMap, ShardCache, split_rows
+from audit.core.engine import Cached, ModelMap, ShardCache, ShardFault, split_rows
 from audit.core.errors import BadInputError
 from audit.core.io import atomic_path, atomic_write_text, sha256_bytes, sha256_file
 from audit.core.model_io import LoadedClassifier, load_classifier, predict_proba
@@ -185,15 +184,13 @@ def _predict_on_ray(classifier: LoadedClassifier, texts: list[str], y_true: np.n
                                   GroupCounts.from_dict(stats["counts"]) if stats["counts"] else None)))
     mapped = ModelMap(classifier.path, predict_and_count, shards, engine, count=count, batch_size=batch_size,
                       max_length=project.model.max_length)
-    fault_after = int(os.environ.get(FAULT_ENV, "0") or 0)
-    probas, counts, computed = [], [], 0
+    fault = ShardFault()
+    probas, counts = [], []
     for i, (proba, part) in enumerate(mapped):
         if not isinstance(shards[i], Cached):
             cache.put(i, pa.table({f"p{j}": proba[:, j] for j in range(proba.shape[1])}),
                       {"counts": part.to_dict() if part is not None else None})
-            computed += 1
-            if fault_after and computed >= fault_after:
-                raise KeyboardInterrupt(f"{FAULT_ENV}: stopped after {computed} shard(s)")
+            fault.shard_done()
         probas.append(proba)
         counts += [part] if part is not None else []
         execution.shard_sha256.append(sha256_bytes(np.ascontiguousarray(proba, dtype=np.float32).tobytes()))

@@ -24,7 +24,7 @@ from .errors import BadInputError, GovauditError
 from .io import atomic_path, atomic_write_text
 
 __all__ = ["Cached", "ShardCache", "ray_session", "worker_count", "ordered_map", "ModelMap", "split_rows",
-           "predict_proba_ray", "FAULT_ENV"]
+           "predict_proba_ray", "FAULT_ENV", "ShardFault"]
 
 FAULT_ENV = "GOVAUDIT_FAULT_AFTER_SHARDS"  # tests: stop a job after this many computed shards
 
@@ -65,6 +65,20 @@ def worker_count(ray: Any, config: EngineConfig) -> int:
         return config.workers
     cpus = float(ray.cluster_resources().get("CPU", 1))
     return max(1, int(cpus // config.cpus_per_worker))
+
+
+class ShardFault:
+    """Tests' kill switch: a Ctrl-C (exit 130) after `GOVAUDIT_FAULT_AFTER_SHARDS` freshly computed shards."""
+
+    def __init__(self) -> None:
+        self.limit = int(os.environ.get(FAULT_ENV, "0") or 0)
+        self.computed = 0
+
+    def shard_done(self) -> None:
+        """Count one computed (not reused) shard; stop the job once the limit is reached."""
+        self.computed += 1
+        if self.limit and self.computed >= self.limit:
+            raise KeyboardInterrupt(f"{FAULT_ENV}: stopped after {self.computed} shard(s)")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from audit.core.config import EngineConfig, ScrubConfig
-from audit.core.engine import FAULT_ENV, Cached, ShardCache, ordered_map, ray_session, worker_count
+from audit.core.engine import Cached, ShardCache, ShardFault, ordered_map, ray_session, worker_count
 from audit.core.errors import GovauditError
 from audit.core.io import sha256_file
 from audit.record import Execution
@@ -79,7 +78,7 @@ class RayScrub:
                execution: Execution) -> ChunkRunner:
         """The ChunkRunner `scrub_table` calls: cached shards pass through, the rest go to the actors in order."""
         execution.engine, execution.workers = "ray", len(self.actors)
-        fault_after = int(os.environ.get(FAULT_ENV, "0") or 0)
+        fault = ShardFault()
 
         def run(items: Iterator[tuple[int, int, pd.DataFrame]]) -> Iterator[ChunkResult]:
             import pyarrow as pa
@@ -100,14 +99,11 @@ class RayScrub:
                 row0, chunk = item
                 return actor.scrub.remote(chunk, text_columns, where, row0, residual_check)  # type: ignore[attr-defined]
 
-            computed = 0
             for result in ordered_map(self.actors, call, feed()):
                 index, fresh = order.popleft()
                 if fresh:
                     cache.put(index, pa.Table.from_pandas(result.frame, preserve_index=False), result.stats())
-                    computed += 1
-                    if fault_after and computed >= fault_after:
-                        raise KeyboardInterrupt(f"{FAULT_ENV}: stopped after {computed} shard(s)")
+                    fault.shard_done()
                 yield result
 
         return run
