@@ -114,14 +114,15 @@ def actor_describer(model_dir: str, max_length: int, seen, unk_id: int | None, p
     return TextDescriber(tokenize, seen, unk_id, detector)
 
 
-def _encoder(store, record, max_length: int, device: str | None) -> Callable[[list[str]], object]:
-    """The run model's own encoder: the mean of its last hidden states over the (non-padding) tokens."""
+def encoder(model_dir: str, max_length: int, device: str | None) -> Callable[[list[str]], object]:
+    """The run model's own encoder: the mean of its last hidden states over the (non-padding) tokens. Module-level,
+    so a Ray ingest actor builds its own from a `functools.partial`."""
     import numpy as np
     import torch
 
     from audit.core.model_io import load_classifier
 
-    classifier = load_classifier(store.artifact(record.run_id, record.train.model_artifact), device)
+    classifier = load_classifier(Path(model_dir), device)
 
     def embed(texts: list[str]):
         out = []
@@ -211,17 +212,21 @@ def monitor_run(store, run_id: str, logs: list[Path], *, window: str | None = No
             if describer is None:
                 raise BadInputError("--embeddings needs the log text", where="monitor.text_column",
                                     fix="map monitor.text_column, or drop --embeddings")
-            embed = _encoder(store, parent, project.model.max_length, device)
+            embed = encoder(str(store.artifact(parent.run_id, parent.train.model_artifact)), project.model.max_length,
+                            device)
             ref_embeddings = load_sample(sample_path(child_dir, "reference"))
             if ref_embeddings is None:
                 ref_embeddings = embed(held_texts[:embeddings])
-        factory = None
+        factory = embed_factory = None
         if describer is not None and project.engine.kind == "ray":
-            factory = functools.partial(actor_describer, str(store.artifact(parent.run_id, parent.train.model_artifact)),
-                                        project.model.max_length, describer.seen, describer.unk_id, detector is not None)
+            model_dir = str(store.artifact(parent.run_id, parent.train.model_artifact))
+            factory = functools.partial(actor_describer, model_dir, project.model.max_length, describer.seen,
+                                        describer.unk_id, detector is not None)
+            if embed is not None:
+                embed_factory = functools.partial(encoder, model_dir, project.model.max_length, device)
         ingested = update_windows(child_dir, logs, schema, spec, describer=describer, embed=embed,
                                   embed_sample=embeddings, save=False, engine=project.engine,
-                                  describer_factory=factory)
+                                  describer_factory=factory, embed_factory=embed_factory)
     section = monitoring_section(ingested, reference, spec, schema, loaded, run_dir=child_dir,
                                  reference_embeddings=ref_embeddings)
     if not store.exists(child.run_id):

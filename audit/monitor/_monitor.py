@@ -71,12 +71,14 @@ def _new_logs(logs: Sequence[Path], done: set[str]) -> tuple[list[tuple[Path, st
 def update_windows(run_dir: Path, logs: Sequence[Path], schema: LogSchema, spec: WindowSpec, *,
                    describer: TextDescriber | None = None, embed: Embed | None = None, embed_sample: int = 0,
                    save: bool = True, engine: EngineConfig | None = None,
-                   describer_factory: Callable[[], TextDescriber] | None = None) -> Ingested:
+                   describer_factory: Callable[[], TextDescriber] | None = None,
+                   embed_factory: Callable[[], Embed] | None = None) -> Ingested:
     """Merge every log not ingested before (by file SHA-256) into the window statistics; one atomic write at the end.
     With `embed`, each window keeps the embeddings of its first `embed_sample` texts (returned in `samples`).
 
-    With `engine.kind: ray` each new log is ingested by a Ray actor (`ingest_logs_ray`), whose describer comes from
-    `describer_factory`; the statistics equal the local engine's. Embeddings need the local engine."""
+    With `engine.kind: ray` each new log is ingested by a Ray actor (`ingest_logs_ray`), whose describer and encoder
+    come from `describer_factory` and `embed_factory` (needed there instead of `embed`); the statistics equal the local
+    engine's, the embeddings up to floating-point batching."""
     path = run_dir / WINDOWS_FILE
     state = load_state(path, spec.text)
     touched: set[int] = set()
@@ -85,15 +87,13 @@ def update_windows(run_dir: Path, logs: Sequence[Path], schema: LogSchema, spec:
     keep = embed_sample if embed is not None else 0
     pending, skipped = _new_logs(logs, {log.file_sha256 for log in state.logs})
     on_ray = engine is not None and engine.kind == "ray"
-    if on_ray and embed is not None:
-        raise BadInputError("embedding drift runs on the local engine only", where="--embeddings",
-                            fix="drop --embeddings, or run this monitor call with --engine local")
     if on_ray:
         from ._ray import ingest_logs_ray
 
-        pieces = ingest_logs_ray([log for log, _ in pending], schema, spec, engine, first_row=state.rows_ingested,
-                                 describer_factory=describer_factory)
-        streams: list = [[(index, piece, []) for index, piece in part] for part in pieces]
+        keep = embed_sample if embed_factory is not None else 0
+        streams: list = ingest_logs_ray([log for log, _ in pending], schema, spec, engine,
+                                        first_row=state.rows_ingested, describer_factory=describer_factory,
+                                        embed_factory=embed_factory, keep=keep)
     else:
         streams = [None] * len(pending)  # read lazily below: each log starts where the previous one ended
     for (log, digest), stream in zip(pending, streams):
@@ -101,17 +101,17 @@ def update_windows(run_dir: Path, logs: Sequence[Path], schema: LogSchema, spec:
         if stream is None:
             stream = ingest_log(log, schema, spec, row_offset=state.rows_ingested, describer=describer,
                                 keep_texts=keep)
-        for index, piece, texts in stream:
+        for index, piece, kept in stream:  # kept: the window's first texts, or (Ray) their embeddings
             state.windows[index] = state.windows[index].merge(piece) if index in state.windows else piece
-            if texts:
+            if kept is not None and len(kept):
                 have = samples.get(index)
                 if have is None:
                     have = load_sample(sample_path(run_dir, index))
                 room = keep - (0 if have is None else len(have))
                 if room > 0:
-                    new = np.asarray(embed(texts[:room]), np.float32)
+                    new = np.asarray(kept[:room] if on_ray else embed(kept[:room]), np.float32)
                     samples[index] = new if have is None else np.vstack([have.astype(np.float32), new])
-                del texts
+                del kept
             touched.add(index)
             rows += piece.n
         state.rows_ingested += rows

@@ -172,6 +172,32 @@ def test_monitor_on_ray_gives_the_local_windows(project, tmp_path, local_ray, wi
     assert local.windows[0].metrics["pii_rate"] is not None
 
 
+def test_monitor_on_ray_embeddings_match_local(project, tmp_path, local_ray):
+    """Embeddings computed on the actors: each window's sample holds the local sample's texts (its first 250, and the
+    second day's 200 rows of the first log leave room for 50 from the second log), so arrays and MMD results agree."""
+    logs = [_log(project, "emb-a.csv", days=2), _log(project, "emb-b.csv", days=1, first_day=2)]
+    results = {}
+    for engine in ("local", "ray"):
+        runs = tmp_path / engine
+        shutil.copytree(project / "runs", runs, ignore=shutil.ignore_patterns("prod-run.monitor"))
+        code = main(["--quiet", "monitor", "--run", "prod-run", "--config", str(project / "govaudit.yaml"),
+                     "--runs-root", str(runs), "--engine", engine, "--embeddings", "250", "--device", "cpu",
+                     *[a for log in logs for a in ("--log", str(log))]])
+        assert code == 0
+        folder = runs / "prod-run.monitor" / "monitoring" / "embeddings"
+        arrays = {p.name: np.load(p).astype(np.float32) for p in sorted(folder.iterdir())}
+        section = RunStore(runs).load("prod-run.monitor").monitoring
+        results[engine] = arrays, [(w.metrics["embedding_p"], [(c.id, c.status) for c in w.checks])
+                                   for w in section.windows]
+    (local, local_windows), (on_ray, ray_windows) = results["local"], results["ray"]
+    assert sorted(on_ray) == sorted(local) and len(local) == 3  # two windows + the reference
+    assert [len(a) for a in local.values()] == [200, 250, 200]  # day 1, day 2 (both logs), reference (held-out)
+    for name in local:
+        assert on_ray[name].shape == local[name].shape
+        np.testing.assert_allclose(on_ray[name], local[name], atol=2e-3)  # float16 storage
+    assert ray_windows == local_windows
+
+
 def test_monitor_on_ray_bad_log_exits_2_like_local(project, tmp_path, local_ray):
     bad = project / "bad.csv"
     pd.read_csv(_log(project, "good.csv", days=1)).drop(columns=["prediction"]).to_csv(bad, index=False)
