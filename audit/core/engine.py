@@ -33,7 +33,8 @@ FAULT_ENV = "GOVAUDIT_FAULT_AFTER_SHARDS"  # tests: stop a job after this many c
 def ray_session(config: EngineConfig) -> Iterator[Any]:
     """The `ray` module, initialised for this command: connect to `config.address` or start a local Ray.
 
-    A Ray started here is shut down on exit; one already running (a notebook, a test fixture) is left alone.
+    A Ray started here is shut down on exit; one already running (a notebook, a test fixture) is left alone. Its
+    workers run at nice 0 (`RAY_worker_niceness`, unless set), so they compete with other jobs as the local engine does.
     """
     try:
         import ray
@@ -43,6 +44,8 @@ def ray_session(config: EngineConfig) -> Iterator[Any]:
     started = False
     if not ray.is_initialized():
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage reports leave the machine
+        if not config.address:  # a local Ray's workers run at the local engine's priority, not Ray's default nice 15
+            os.environ.setdefault("RAY_worker_niceness", "0")
         try:
             ray.init(address=config.address, num_cpus=None if config.address else config.num_cpus,
                      include_dashboard=False, log_to_driver=False, logging_level="ERROR")
@@ -205,7 +208,8 @@ class ModelMap:
 
     def __init__(self, model_dir: str | Path, function: Callable[..., Any], shards: list[Any], config: EngineConfig,
                  **options: Any) -> None:
-        self.model_dir, self.function, self.shards, self.config, self.options = model_dir, function, shards, config, options
+        self.model_dir, self.function, self.shards = model_dir, function, shards
+        self.config, self.options = config, options
         self.workers = 0
 
     def __iter__(self) -> Iterator[Any]:

@@ -1,6 +1,8 @@
 """The Ray engine's plumbing: ordered streaming map over actors, cached shards passed through, the shard cache."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 import pytest
 
@@ -70,3 +72,25 @@ def test_ray_missing_is_bad_input(monkeypatch):
     with pytest.raises(BadInputError, match="needs Ray"):
         with ray_session(EngineConfig(kind="ray")):
             pass
+
+
+def test_local_ray_started_by_govaudit_runs_workers_at_normal_priority():
+    """Ray's default nice 15 would make a local `--engine ray` lose to any other job on the machine. In a fresh
+    process, since the test session's shared Ray is already running (and `ray_session` leaves it alone)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import os, ray\n"
+        "from audit.core.config import EngineConfig\n"
+        "from audit.core.engine import ray_session\n"
+        "with ray_session(EngineConfig(kind='ray', num_cpus=1)) as r:\n"
+        "    print('nice', r.get(r.remote(lambda: os.nice(0)).remote()))\n"
+        "    print('running', r.is_initialized())\n"
+        "print('after', ray.is_initialized())\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_worker_niceness", "RAY_ADDRESS")}
+    root = str(Path(__file__).resolve().parents[3])
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=180, cwd=root)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["nice", "0", "running", "True", "after", "False"]
