@@ -430,7 +430,7 @@ def _unavailable(err: SQLAlchemyError, store: RunStore) -> BadInputError:
     return BadInputError(f"sign-off ledger unavailable: {first}", where=store._safe_url(), fix=hint)
 
 
-_OPTIONAL_SECTIONS = ("entities", "entity_parity", "pii_evaluation", "monitoring")
+_OPTIONAL_SECTIONS = ("entities", "entity_parity", "span_flips", "span_attribution", "pii_evaluation", "monitoring")
 
 
 def signoff_subject_sha256(record: RunRecord) -> str:
