@@ -58,7 +58,7 @@ from ._probes import (
     SwapExample,
     TermEffect,
 )
-from ._scrub import PiiEntityScore, PiiEvaluation, ResidualCheck, ScrubSection, ScrubTable
+from ._scrub import PiiEntityScore, PiiEvaluation, ResidualCheck, ScrubDetector, ScrubSection, ScrubTable
 from ._train import CurvePoint, TrainingWaiver, TrainSection
 
 __all__ = [
@@ -66,7 +66,8 @@ __all__ = [
     "AttributedExample", "AttributionSection", "CheckResult", "CounterfactualSection", "CurvePoint", "DisparityTest",
     "Execution", "FairnessSection", "FamilyResult", "fingerprint", "GroupingResult", "GroupPoint", "GroupReliance",
     "GroupResult", "GroupTest", "LogFingerprint", "MitigationResult", "MonitorAlert", "MonitoringSection",
-    "MonitorWindow", "new_run_id", "Notice", "PolicySection", "record_from_json", "ResidualCheck", "ScrubSection",
+    "MonitorWindow", "new_run_id", "Notice", "PolicySection", "record_from_json", "ResidualCheck", "ScrubDetector",
+    "ScrubSection",
     "ScrubTable", "SwapExample", "TermEffect", "tool_info", "TrainingWaiver", "TrainSection", "utc_now",
     "validate_run_id", "WindowCheck", "Artifact", "SignoffAnchor", "DOWNSTREAM", "texts_withheld", "LedgerState",
     "AxisResult", "Coverage", "PiiEntityScore", "PiiEvaluation", "EntityScore", "EntityMetrics", "EntitySection",
