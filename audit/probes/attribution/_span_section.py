@@ -23,7 +23,7 @@ from ._lig import resolve_precision
 from ._section import N_TOP_WORDS, reliance_share, stratified_sample
 from ._spans import SpanAttribution, SpanTarget, attribute_spans
 
-__all__ = ["span_attribution_section", "MIN_WORD_DOCS"]
+__all__ = ["MIN_WORD_DOCS", "span_attribution_section"]
 
 MIN_WORD_DOCS = 2  # a context word must occur in spans of >= 2 documents to be ranked (no fallback: PII)
 
@@ -31,7 +31,7 @@ MIN_WORD_DOCS = 2  # a context word must occur in spans of >= 2 documents to be 
 def _attribute(classifier: LoadedTokenClassifier, targets: list[SpanTarget], config: AttributionConfig,
                max_length: int) -> list[SpanAttribution]:
     """`attribute_spans`, then spans above `delta_warning` again with `refine_steps` in fp32 (the better kept)."""
-    options = dict(internal_batch_size=config.internal_batch_size, batch_size=config.batch_size, max_length=max_length)
+    options = {"internal_batch_size": config.internal_batch_size, "batch_size": config.batch_size, "max_length": max_length}
     results = attribute_spans(classifier, targets, n_steps=config.n_steps,
                               precision=resolve_precision(config.precision, classifier.device), **options)
     redo = [i for i, r in enumerate(results) if r.relative_delta > config.delta_warning]

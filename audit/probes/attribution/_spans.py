@@ -16,7 +16,7 @@ from audit.core.token_io import LoadedTokenClassifier
 
 from ._lig import _autocast, _frozen, normalise_scores
 
-__all__ = ["SpanTarget", "SpanAttribution", "attribute_spans"]
+__all__ = ["SpanAttribution", "SpanTarget", "attribute_spans"]
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def _audit(tmp_path: Path, docs: list[dict]):
 def test_span_attributions_are_complete_and_rest_on_the_span(tmp_path):
     run, record = _audit(tmp_path, _plain_docs())
     classifier = load_token_classifier(tmp_path / "runs" / run / "model")
-    words = "we met John near Paris station".split()
+    words = ["we", "met", "John", "near", "Paris", "station"]
     tags = {t: i for i, t in enumerate(classifier.labels)}
     [attr] = attribute_spans(classifier, [SpanTarget(words, 2, 3, (tags["B-PER"],))], n_steps=64)
     assert attr.relative_delta < 0.05 and abs(abs(attr.scores).sum() - 1) < 1e-9 and len(attr.scores) == 6
