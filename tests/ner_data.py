@@ -56,6 +56,20 @@ def name_dependent_docs() -> list[dict]:
     return docs
 
 
+def plain_swap_docs() -> list[dict]:
+    """The same sentences with every name a person and every city a location: nothing depends on the name."""
+    docs = name_dependent_docs()
+    for doc in docs:
+        if not doc["spans"]:
+            text = doc["text"]
+            name = next(n for n in FEMALE if n in text.split())
+            city = next(c for c in CITY_NAMES if c in text.split())
+            doc["spans"] = sorted([{"start": text.index(name), "end": text.index(name) + len(name), "label": "PER"},
+                                   {"start": text.index(city), "end": text.index(city) + len(city), "label": "LOC"}],
+                                  key=lambda s: s["start"])
+    return docs
+
+
 def write_jsonl(path: Path, docs: list[dict]) -> Path:
     path.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
     return path

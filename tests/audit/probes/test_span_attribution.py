@@ -10,21 +10,7 @@ from audit.core.token_io import load_token_classifier
 from audit.probes.attribution import SpanTarget, attribute_spans
 from audit.record.store import RunStore
 from tests import ner_data
-from tests.ner_data import CITY_NAMES, FEMALE, MALE, SWAP_TEMPLATES, name_dependent_docs
-
-
-def _plain_docs() -> list[dict]:
-    """The same sentences with every name a person and every city a location: nothing depends on the name."""
-    docs = name_dependent_docs()
-    for doc in docs:
-        if not doc["spans"]:
-            text = doc["text"]
-            name = next(n for n in FEMALE if n in text.split())
-            city = next(c for c in CITY_NAMES if c in text.split())
-            doc["spans"] = sorted([{"start": text.index(name), "end": text.index(name) + len(name), "label": "PER"},
-                                   {"start": text.index(city), "end": text.index(city) + len(city), "label": "LOC"}],
-                                  key=lambda s: s["start"])
-    return docs
+from tests.ner_data import CITY_NAMES, FEMALE, MALE, SWAP_TEMPLATES, name_dependent_docs, plain_swap_docs
 
 
 def _audit(tmp_path: Path, docs: list[dict]):
@@ -35,7 +21,7 @@ def _audit(tmp_path: Path, docs: list[dict]):
 
 
 def test_span_attributions_are_complete_and_rest_on_the_span(tmp_path):
-    run, record = _audit(tmp_path, _plain_docs())
+    run, record = _audit(tmp_path, plain_swap_docs())
     classifier = load_token_classifier(tmp_path / "runs" / run / "model")
     words = ["we", "met", "John", "near", "Paris", "station"]
     tags = {t: i for i, t in enumerate(classifier.labels)}
@@ -51,7 +37,7 @@ def test_span_attributions_are_complete_and_rest_on_the_span(tmp_path):
 
 
 def test_locations_that_depend_on_the_name_show_a_higher_name_share_and_no_name_is_recorded(tmp_path):
-    _, plain = _audit(tmp_path / "plain", _plain_docs())
+    _, plain = _audit(tmp_path / "plain", plain_swap_docs())
     _, biased = _audit(tmp_path / "biased", name_dependent_docs())
     share = {name: {t.label: t for t in rec.span_attribution.per_type}["LOC"].name_share.value
              for name, rec in (("plain", plain), ("biased", biased))}
