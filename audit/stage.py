@@ -20,7 +20,7 @@ from audit.core.console import info, warn
 from audit.core.data import LABEL, ROW_ID, TEXT, ValidatedTable, read_table, validate_table
 from audit.core.engine import Cached, ModelMap, ShardCache, ShardFault, split_rows
 from audit.core.errors import BadInputError
-from audit.core.io import atomic_path, atomic_write_text, sha256_bytes, sha256_file
+from audit.core.io import atomic_path, atomic_write_text, model_files_sha256, model_sha256, sha256_bytes
 from audit.core.model_io import LoadedClassifier, load_classifier, predict_proba
 from audit.fairness import CONSTRAINTS, GroupCounts, fairness_section, mitigate_threshold, resolve_outcomes
 from audit.record import Execution, FairnessSection, RunRecord, fingerprint
@@ -149,13 +149,11 @@ def predict_and_count(classifier: LoadedClassifier, texts: list[str], y_true: np
 def _predict_cache(classifier: LoadedClassifier, texts: list[str], y_true: np.ndarray, sensitive: pd.DataFrame,
                    project: ProjectConfig, root: Path, count: bool) -> ShardCache:
     """Finished predict shards of this model, these rows and these settings (kept until the audit completes)."""
-    digest = hashlib.sha256()
-    for name in sorted(p.name for p in Path(classifier.path).iterdir() if p.is_file()):
-        digest.update(f"{name}:{sha256_file(Path(classifier.path) / name)}".encode())
+    model = model_sha256(model_files_sha256(classifier.path))
     rows = hashlib.sha256("\x1f".join(texts).encode("utf-8"))
     rows.update(np.asarray(y_true, np.int64).tobytes())
     rows.update(pd.util.hash_pandas_object(sensitive.astype(str), index=False).to_numpy().tobytes())
-    key = ShardCache.key("predict", digest.hexdigest(), rows.hexdigest(), str(project.model.max_length),
+    key = ShardCache.key("predict", model, rows.hexdigest(), str(project.model.max_length),
                          str(project.engine.shard_rows), str(count))
     return ShardCache(root, key, enabled=project.engine.resume)
 

@@ -1,8 +1,10 @@
-"""The audit stage of a token classifier (task: token_classification): entity metrics and entity-recall parity.
+"""The audit stage of a token classifier (task: token_classification): entity metrics, name swaps, span attributions.
 
 Held-out documents come from `--data PATH`, else the run's test split (splits.parquet over data.train / data.eval),
 else data.eval. Writes `record.entities` (strict and partial, with CIs), `entity_predictions.jsonl` (offsets and
-labels only) and `record.entity_parity` (name swaps inside person spans, see audit/probes/entity_parity).
+labels only), `record.entity_parity` and `record.span_flips` (name swaps inside person spans, see
+audit/probes/entity_parity; `counterfactual.enabled`) and `record.span_attribution` (captum per predicted span, see
+audit/probes/attribution; `attribution.enabled`).
 """
 from __future__ import annotations
 
@@ -69,9 +71,9 @@ def prepare_token_audit(project: ProjectConfig, store: RunStore, record: RunReco
 
 def run_token_audit(project: ProjectConfig, store: RunStore, record: RunRecord, classifier: LoadedTokenClassifier,
                     docs: list[SpanDoc], source: str, *, batch_size: int = 64) -> RunRecord:
-    """Entity metrics and entity-recall parity into the record; `finish_stage(..., 'audit')`."""
+    """Entity metrics, name swaps (parity, span flips) and span attributions into the record; `finish_stage`."""
     from audit.probes.counterfactual.terms import load_terms
-    from audit.probes.entity_parity import entity_parity_section
+    from audit.probes.entity_parity import entity_parity_section, name_swaps, span_flip_section
 
     info(f"auditing a token classifier on {len(docs)} held-out documents from {source}")
     encoded = encode_words(classifier.tokenizer, [d.word_texts() for d in docs], project.model.max_length)
@@ -87,7 +89,15 @@ def run_token_audit(project: ProjectConfig, store: RunStore, record: RunRecord, 
             for d, tags in zip(docs, pred)]
     atomic_write_text(store.artifact(record.run_id, ENTITY_PREDICTIONS_FILE), "".join(json.dumps(r) + "\n" for r in rows))
     if project.counterfactual.enabled:
-        record.entity_parity = entity_parity_section(classifier, docs, ner, load_terms(project.counterfactual.terms_file),
-                                                     project.model.max_length, batch_size)
+        swaps = name_swaps(classifier, docs, ner, load_terms(project.counterfactual.terms_file),
+                           project.model.max_length, batch_size)
+        record.entity_parity = entity_parity_section(swaps, ner.n_boot, ner.ci_level, ner.seed)
+        record.span_flips = span_flip_section(swaps, ner.n_boot, ner.ci_level, ner.seed)
+    if project.attribution.enabled:
+        from audit.probes.attribution import span_attribution_section
+
+        record.span_attribution = span_attribution_section(classifier, docs, pred, project.attribution,
+                                                           ner.person_label, model_max_length=project.model.max_length,
+                                                           n_boot=ner.n_boot, level=ner.ci_level)
     finish_stage(store, record, "audit")
     return record

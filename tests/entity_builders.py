@@ -12,6 +12,11 @@ from audit.record import (
     NameGroupRecall,
     PiiEntityScore,
     PiiEvaluation,
+    SpanAttributionSection,
+    SpanFlipFamily,
+    SpanFlipGroup,
+    SpanFlipSection,
+    SpanTypeAttribution,
 )
 
 
@@ -45,3 +50,23 @@ def pii(recalls: dict[str, tuple[float, int]] | None = None) -> PiiEvaluation:
                              type_recall=Estimate(value=r), values_gone=Estimate(value=r), precision=Estimate(value=0.9))
            for k, (r, n) in recalls.items()}
     return PiiEvaluation(data=fp, n_docs=10, mode="full", per_entity=per, micro=next(iter(per.values())))
+
+
+def flips(female: float = 0.3) -> SpanFlipSection:
+    def rate(v: float) -> Estimate:
+        return Estimate(value=v, ci_low=max(0.0, v - 0.05), ci_high=min(1.0, v + 0.05))
+
+    groups = [SpanFlipGroup(group=g, swaps=70, flip_rate=rate(v), outside_rate=rate(v / 2), inside_rate=rate(v / 2),
+                            docs_flipped=round(10 * v)) for g, v in (("male", 0.02), ("female", female))]
+    family = SpanFlipFamily(family="names_gender", groups=groups, highest_group="female", lowest_group="male",
+                            highest_flip_rate=groups[1].flip_rate, flip_gap=rate(female - 0.02))
+    return SpanFlipSection(entity="PER", n_docs=10, names_source="WEAT", families=[family], truncated_swaps=2, n_boot=50)
+
+
+def span_attribution(name_share: float = 0.3) -> SpanAttributionSection:
+    share = Estimate(value=name_share, ci_low=name_share - 0.05, ci_high=name_share + 0.05)
+    per_type = [SpanTypeAttribution(label="LOC", n_spans=20, inside_share=Estimate(value=0.5), name_share=share,
+                                    top_context_words=[("moved", 0.1), ("near", 0.05)]),
+                SpanTypeAttribution(label="PER", n_spans=20, inside_share=Estimate(value=0.8))]
+    return SpanAttributionSection(n_steps=16, person_label="PER", spans_predicted=90, n_spans=40, n_docs=30,
+                                  per_type=per_type, inside_share=Estimate(value=0.65), name_share=share)

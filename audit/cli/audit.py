@@ -109,13 +109,19 @@ def _token_audit(project: ProjectConfig, store: RunStore, run: str | None, model
                                                    device=device)
     record = begin_run(store, project, run, "audit")
     record = run_token_audit(project, store, record, classifier, docs, source, batch_size=batch_size)
-    entities, parity = record.entities, record.entity_parity
+    entities, parity, flips = record.entities, record.entity_parity, record.span_flips
     payload = {"run_id": record.run_id, "status": record.status, "n_docs": entities.n_docs,
                "strict_micro_f1": entities.strict.micro.f1.value, "partial_micro_f1": entities.partial.micro.f1.value,
-               "entity_parity": {f.family: f.recall_ratio.value for f in parity.families} if parity else None}
+               "entity_parity": {f.family: f.recall_ratio.value for f in parity.families} if parity else None,
+               "span_flips": {f.family: f.highest_flip_rate.value for f in flips.families} if flips else None,
+               "span_name_share": record.span_attribution.name_share.value if record.span_attribution else None}
     lines = [f"{record.run_id}: strict micro entity F1 {entities.strict.micro.f1.value} on {entities.n_docs} documents"]
     for family in parity.families if parity else []:
         shown = f"{family.recall_ratio.value:.3f}" if family.recall_ratio.value is not None else "n/a"
         lines.append(f"  {family.family}: lowest/highest name recall {shown} ({family.lowest_group} vs "
                      f"{family.highest_group})")
+    for family in flips.families if flips else []:
+        rate = family.highest_flip_rate.value
+        lines.append(f"  {family.family}: name swaps changing the predicted spans, highest group "
+                     f"{family.highest_group or 'n/a'} {'n/a' if rate is None else f'{rate:.3f}'}")
     output(payload, "\n".join(lines))

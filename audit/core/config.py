@@ -313,7 +313,7 @@ class CounterfactualConfig(_Strict):
 
 class AttributionConfig(_Strict):
     enabled: bool = True
-    sample_size: int = Field(64, ge=1)
+    sample_size: int = Field(64, ge=1, description="Texts attributed (token classifiers: predicted spans).")
     n_steps: int = Field(32, ge=2)
     internal_batch_size: int = Field(64, ge=1)
     batch_size: int = Field(8, ge=1)

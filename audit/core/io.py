@@ -20,7 +20,7 @@ from pathlib import Path
 from .errors import BadInputError
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_path", "atomic_dir", "replace_dir", "sha256_file",
-           "sha256_bytes", "write_target", "environment_error", "TMP_SUFFIX"]
+           "sha256_bytes", "model_files_sha256", "model_sha256", "write_target", "environment_error", "TMP_SUFFIX"]
 
 TMP_SUFFIX = ".tmp"
 _ENV_ERRORS = {errno.EACCES: "permission denied", errno.EPERM: "permission denied", errno.EROFS: "read-only file system",
@@ -144,4 +144,18 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     with open(path, "rb") as handle:
         while block := handle.read(chunk):
             digest.update(block)
+    return digest.hexdigest()
+
+
+def model_files_sha256(directory: str | Path) -> dict[str, str]:
+    """SHA-256 of each file directly in a model directory (weights, config, tokenizer), by name, names sorted."""
+    directory = Path(directory)
+    return {name: sha256_file(directory / name) for name in sorted(p.name for p in directory.iterdir() if p.is_file())}
+
+
+def model_sha256(files: dict[str, str]) -> str:
+    """One digest of a model directory: SHA-256 over 'name:sha256' of each file in name order (`model_files_sha256`)."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(f"{name}:{files[name]}".encode())
     return digest.hexdigest()

@@ -30,6 +30,8 @@ from ._model import (
     RelianceCheck,
     ResidualPiiCheck,
     SignoffCheck,
+    SpanFlipCheck,
+    SpanNameRelianceCheck,
 )
 
 __all__ = ["Finding", "Context", "SignoffSource", "CHECKS", "TITLES"]
@@ -340,6 +342,40 @@ def entity_recall_parity(record: RunRecord, cfg: EntityParityCheck, ctx: Context
     return findings
 
 
+def span_flip_rate(record: RunRecord, cfg: SpanFlipCheck, ctx: Context) -> list[Finding]:
+    section = record.span_flips
+    if section is None:
+        return [Finding(None, "record has no span-flip section (token classifier audit with name swaps not run)")]
+    families = [f for f in section.families if not cfg.families or f.family in cfg.families]
+    if not families:
+        return [Finding(None, "span flips have no name family to judge")]
+    findings, use_ci = [], _use_ci(cfg, ctx)
+    for family in families:
+        est = family.highest_flip_rate
+        if est.value is None:
+            findings.append(Finding(None, f"{family.family}: no swap could be scored", key=family.family))
+            continue
+        group = next(g for g in family.groups if g.group == family.highest_group)
+        finding = _at_most(est, cfg.max, use_ci, f"{family.family}: {family.highest_group} names change the predicted "
+                           f"entities in {est.value:.3f} of {group.swaps} swaps", key=family.family,
+                           after=f" over {section.n_docs} documents")
+        finding.subject = f"{family.family}={family.highest_group}"
+        findings.append(finding)
+    return findings
+
+
+def span_name_reliance(record: RunRecord, cfg: SpanNameRelianceCheck, ctx: Context) -> list[Finding]:
+    section = record.span_attribution
+    if section is None:
+        return [Finding(None, "record has no span attribution section (token classifier attribution not run)")]
+    est = section.name_share
+    if est.value is None:
+        return [Finding(None, f"name share undefined ({est.note or 'no span of another type than the person type'})")]
+    others = sum(t.n_spans for t in section.per_type if t.name_share is not None)
+    return [_at_most(est, cfg.max, _use_ci(cfg, ctx), f"share of the attribution of {others} non-{section.person_label} "
+                     f"spans on person-name words {est.value:.3f}", note=f"; {section.method}")]
+
+
 def pii_recall(record: RunRecord, cfg: PiiRecallCheck, ctx: Context) -> list[Finding]:
     section = record.pii_evaluation
     if section is None:
@@ -448,6 +484,8 @@ CHECKS: dict[str, CheckFn] = {
     "macro_f1": macro_f1,
     "entity_f1": entity_f1,
     "entity_recall_parity": entity_recall_parity,
+    "span_flip_rate": span_flip_rate,
+    "span_name_reliance": span_name_reliance,
     "pii_recall": pii_recall,
     "residual_pii": residual_pii,
     "no_training_waiver": no_training_waiver,
@@ -468,6 +506,8 @@ TITLES = {
     "macro_f1": "Macro-F1 on held-out data",
     "entity_f1": "Entity F1 of the token classifier on held-out data",
     "entity_recall_parity": "Entity recall parity across name groups",
+    "span_flip_rate": "Name swaps that change predicted spans (worst group)",
+    "span_name_reliance": "Reliance of other entity types on person names (attribution share)",
     "pii_recall": "PII recall of the scrubber on a labelled sample",
     "residual_pii": "No residual PII after scrubbing",
     "no_training_waiver": "No training on unscrubbed data (waiver)",

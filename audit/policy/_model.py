@@ -15,7 +15,7 @@ from audit.core.io import sha256_bytes
 
 __all__ = ["Severity", "OnMissing", "UseCase", "USE_CASES", "CheckConfig", "ImpactRatioCheck", "DisparityCheck",
            "DisparityTestCheck", "MisroutingCheck", "FlipRateCheck",
-           "RelianceCheck", "MacroF1Check", "EntityF1Check", "EntityParityCheck", "PiiRecallCheck", "ResidualPiiCheck", "TrainingWaiverCheck", "SignoffCheck", "MonitoringGateCheck", "Checks",
+           "RelianceCheck", "MacroF1Check", "EntityF1Check", "EntityParityCheck", "SpanFlipCheck", "SpanNameRelianceCheck", "PiiRecallCheck", "ResidualPiiCheck", "TrainingWaiverCheck", "SignoffCheck", "MonitoringGateCheck", "Checks",
            "Waiver", "Policy", "LoadedPolicy", "BUILTIN_POLICIES", "load_policy", "policy_from_text",
            "policy_json_schema"]
 
@@ -100,6 +100,17 @@ class EntityParityCheck(_CiChoice):
     families: list[str] = Field(default_factory=list, description="Only these name families; empty: all.")
 
 
+class SpanFlipCheck(_CiChoice):
+    max: float = Field(0.1, ge=0, le=1, description="Highest share of a group's name swaps that change the predicted "
+                                                    "entities (outside or over the name), per name family.")
+    families: list[str] = Field(default_factory=list, description="Only these name families; empty: all.")
+
+
+class SpanNameRelianceCheck(_CiChoice):
+    max: float = Field(0.2, ge=0, le=1, description="Highest mean share of the attribution of predicted spans of other "
+                                                    "types on person-name words of the same document.")
+
+
 class PiiRecallCheck(_CiChoice):
     min: float = Field(0.95, ge=0, le=1, description="Minimum recall of the scrubber per labelled entity type.")
     entities: list[str] = Field(default_factory=list, description="Labelled types judged; empty: every type in the "
@@ -153,6 +164,8 @@ class Checks(_Strict):
     macro_f1: MacroF1Check | None = None
     entity_f1: EntityF1Check | None = None
     entity_recall_parity: EntityParityCheck | None = None
+    span_flip_rate: SpanFlipCheck | None = None
+    span_name_reliance: SpanNameRelianceCheck | None = None
     pii_recall: PiiRecallCheck | None = None
     residual_pii: ResidualPiiCheck | None = None
     no_training_waiver: TrainingWaiverCheck | None = None

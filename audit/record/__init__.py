@@ -31,7 +31,19 @@ from ._common import (
     SignoffAnchor,
 )
 from ._fairness import DisparityTest, FairnessSection, GroupingResult, GroupResult, GroupTest, MitigationResult
-from ._entities import EntityMetrics, EntityParitySection, EntityScore, EntitySection, NameFamilyParity, NameGroupRecall
+from ._entities import (
+    EntityMetrics,
+    EntityParitySection,
+    EntityScore,
+    EntitySection,
+    NameFamilyParity,
+    NameGroupRecall,
+    SpanAttributionSection,
+    SpanFlipFamily,
+    SpanFlipGroup,
+    SpanFlipSection,
+    SpanTypeAttribution,
+)
 from ._fingerprint import fingerprint
 from ._monitoring import GroupPoint, LogFingerprint, MonitorAlert, MonitoringSection, MonitorWindow, WindowCheck
 from ._policy import CheckResult, LedgerState, PolicySection
@@ -46,7 +58,7 @@ from ._probes import (
     SwapExample,
     TermEffect,
 )
-from ._scrub import PiiEntityScore, PiiEvaluation, ResidualCheck, ScrubSection, ScrubTable
+from ._scrub import PiiEntityScore, PiiEvaluation, ResidualCheck, ScrubDetector, ScrubSection, ScrubTable
 from ._train import CurvePoint, TrainingWaiver, TrainSection
 
 __all__ = [
@@ -54,10 +66,12 @@ __all__ = [
     "AttributedExample", "AttributionSection", "CheckResult", "CounterfactualSection", "CurvePoint", "DisparityTest",
     "Execution", "FairnessSection", "FamilyResult", "fingerprint", "GroupingResult", "GroupPoint", "GroupReliance",
     "GroupResult", "GroupTest", "LogFingerprint", "MitigationResult", "MonitorAlert", "MonitoringSection",
-    "MonitorWindow", "new_run_id", "Notice", "PolicySection", "record_from_json", "ResidualCheck", "ScrubSection",
+    "MonitorWindow", "new_run_id", "Notice", "PolicySection", "record_from_json", "ResidualCheck", "ScrubDetector",
+    "ScrubSection",
     "ScrubTable", "SwapExample", "TermEffect", "tool_info", "TrainingWaiver", "TrainSection", "utc_now",
     "validate_run_id", "WindowCheck", "Artifact", "SignoffAnchor", "DOWNSTREAM", "texts_withheld", "LedgerState",
     "AxisResult", "Coverage", "PiiEntityScore", "PiiEvaluation", "EntityScore", "EntityMetrics", "EntitySection",
+    "SpanFlipGroup", "SpanFlipFamily", "SpanFlipSection", "SpanTypeAttribution", "SpanAttributionSection",
     "NameGroupRecall", "NameFamilyParity", "EntityParitySection",
 ]
 
@@ -126,6 +140,10 @@ class RunRecord(Record):
     entities: EntitySection | None = Field(None, description="task: token_classification: test-split entity metrics.")
     entity_parity: EntityParitySection | None = Field(None, description="task: token_classification: name-swap "
                                                                         "entity-recall parity.")
+    span_flips: SpanFlipSection | None = Field(None, description="task: token_classification: name swaps that change "
+                                                                 "predicted spans.")
+    span_attribution: SpanAttributionSection | None = Field(None, description="task: token_classification: "
+                                                                              "attributions per predicted span.")
     pii_evaluation: PiiEvaluation | None = Field(None, description="`govaudit scrub --evaluate`: scrubber recall "
                                                                    "and precision on a labelled sample.")
     policy: PolicySection | None = None

@@ -5,7 +5,7 @@ from pydantic import Field
 
 from ._common import DataFingerprint, Estimate, Execution, Record
 
-__all__ = ["ResidualCheck", "ScrubTable", "ScrubSection", "PiiEntityScore", "PiiEvaluation"]
+__all__ = ["ResidualCheck", "ScrubTable", "ScrubDetector", "ScrubSection", "PiiEntityScore", "PiiEvaluation"]
 
 
 class ResidualCheck(Record):
@@ -38,6 +38,17 @@ class ScrubTable(Record):
     execution: Execution | None = Field(None, description="Engine, shards and per-shard hashes of a Ray run.")
 
 
+class ScrubDetector(Record):
+    """The trained token classifier the scrubber ran as a recognizer (`scrub.detector`): which model, exactly."""
+
+    model_dir: str = Field(description="The model directory loaded (a run's model/, or scrub.detector.model_dir).")
+    model_sha256: str = Field(description="SHA-256 over 'name:sha256' of each model file in name order (the key the "
+                                          "audit's predict cache uses too).")
+    files: dict[str, str] = Field(default_factory=dict, description="SHA-256 of each file of the model directory.")
+    entities: list[str] = Field(default_factory=list, description="Scrubber entity types it reports.")
+    min_score: float = 0.5
+
+
 class ScrubSection(ScrubTable):
     """The stage: settings and engine, the train table's numbers at top level, every table under `tables`."""
 
@@ -52,6 +63,7 @@ class ScrubSection(ScrubTable):
     thresholds: dict[str, float] = Field(default_factory=dict)
     allow_list_size: int = 0
     custom_recognizers: list[str] = Field(default_factory=list)
+    detector: ScrubDetector | None = Field(None, description="scrub.detector: the model and its file hashes.")
     tables: dict[str, ScrubTable] = Field(default_factory=dict, description="role (train, eval) -> table.")
 
 

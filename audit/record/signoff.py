@@ -430,7 +430,8 @@ def _unavailable(err: SQLAlchemyError, store: RunStore) -> BadInputError:
     return BadInputError(f"sign-off ledger unavailable: {first}", where=store._safe_url(), fix=hint)
 
 
-_OPTIONAL_SECTIONS = ("entities", "entity_parity", "pii_evaluation", "monitoring")
+_OPTIONAL_FIELDS = (("scrub", "detector"),)  # fields added later inside a section, dropped when absent (None)
+_OPTIONAL_SECTIONS = ("entities", "entity_parity", "span_flips", "span_attribution", "pii_evaluation", "monitoring")
 
 
 def signoff_subject_sha256(record: RunRecord) -> str:
@@ -447,4 +448,7 @@ def signoff_subject_sha256(record: RunRecord) -> str:
     for key in _OPTIONAL_SECTIONS:  # sections added later: absent ones must not change older records' hashes
         if data.get(key, 0) is None:
             data.pop(key)
+    for section, key in _OPTIONAL_FIELDS:
+        if isinstance(data.get(section), dict) and data[section].get(key, 0) is None:
+            data[section].pop(key)
     return sha256_bytes(json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8"))

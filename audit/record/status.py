@@ -25,7 +25,7 @@ from ._probes import CounterfactualSection
 
 __all__ = ["LEVELS", "LABELS", "check_level", "level_counts", "blocking_checks", "impact_check", "GroupStatus",
            "group_status", "evidence_level", "MaxFlip", "max_flip", "FOUR_FIFTHS", "monitor_level", "open_alerts",
-           "recent_alerts", "MonitoringStatus", "monitoring_status", "MONITOR_LEVEL"]
+           "recent_alerts", "MonitoringStatus", "monitoring_status", "MONITOR_LEVEL", "result_level"]
 
 FOUR_FIFTHS = 0.8
 LEVELS = ("fail", "warn", "not-run", "pass")
@@ -50,6 +50,13 @@ def level_counts(policy: PolicySection | None) -> dict[str, int]:
 def blocking_checks(policy: PolicySection | None) -> list[CheckResult]:
     """Checks that block the verdict: failed with severity block, or not run under on_missing: fail."""
     return [c for c in (policy.checks if policy else []) if c.effect == "block"]
+
+
+def result_level(policy: PolicySection | None, check_id: str) -> str | None:
+    """The level of the policy's result with this id ('span_flip_rate:names_gender', 'span_name_reliance'), None when
+    the gate has not judged it: what the token-classifier tables show next to the number the check compared."""
+    check = next((c for c in (policy.checks if policy else []) if c.id == check_id), None)
+    return None if check is None else check_level(check)
 
 
 def impact_check(policy: PolicySection | None, grouping: GroupingResult) -> CheckResult | None:

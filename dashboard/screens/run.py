@@ -396,6 +396,10 @@ def _scrub(record: RunRecord) -> None:
         st.error(md(f"entities still found after scrubbing: {residual.found}"))
     st.caption(md(f"operator {scrub.operator}; entities {', '.join(scrub.entities)}; threshold "
                   f"{scrub.default_threshold}; engine {scrub.engine}"))
+    if scrub.detector is not None:
+        st.caption(md(f"detector model {scrub.detector.model_dir}: SHA-256 {scrub.detector.model_sha256} over "
+                      f"{len(scrub.detector.files)} files; reports {', '.join(scrub.detector.entities)} at score >= "
+                      f"{scrub.detector.min_score}"))
 
 
 def _training(record: RunRecord) -> None:

@@ -16,8 +16,10 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from audit.core.config import DetectorConfig
 from audit.core.errors import BadInputError
+from audit.core.io import model_files_sha256, model_sha256
 from audit.core.spans import tags_to_spans, words_of
 from audit.core.token_io import encode_words, load_token_classifier, predict_word_scores
+from audit.record import ScrubDetector
 
 from ._engine import DETECTOR_NAME
 
@@ -63,6 +65,12 @@ class TokenClassifierRecognizer(EntityRecognizer):
                                                        _MAX_TOKENS)))
         self._prepared: dict[str, list[tuple[str, int, int, float]]] = {}
         super().__init__(supported_entities=list(wanted), name=DETECTOR_NAME, supported_language=supported_language)
+
+    def describe(self) -> ScrubDetector:
+        """What `record.scrub.detector` says of this model: its directory and the SHA-256 of each file."""
+        files = model_files_sha256(self.classifier.path)
+        return ScrubDetector(model_dir=str(self.classifier.path), model_sha256=model_sha256(files), files=files,
+                             entities=list(self.supported_entities), min_score=self.detector.min_score)
 
     def load(self) -> None:  # the model is loaded in __init__
         pass

@@ -20,6 +20,8 @@ from audit.core.errors import BadInputError
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine
 
+    from audit.record import ScrubDetector
+
 __all__ = ["SPACY_MODEL", "DETECTOR_NAME", "NER_ENTITIES", "EngineSpec", "BUILTIN_RECOGNIZERS_DIR", "build_analyzer",
            "recognizer_files", "engine_versions", "nlp_configuration"]
 
@@ -48,6 +50,7 @@ class EngineSpec:
     custom_recognizers: list[str] = field(default_factory=list)
     custom_entities: list[str] = field(default_factory=list)
     disabled_pipes: list[str] = field(default_factory=list)
+    detector: ScrubDetector | None = None  # scrub.detector's model and file hashes
 
 
 def _lowercase_lemma(doc: Any) -> Any:
@@ -172,6 +175,7 @@ def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
         detector = TokenClassifierRecognizer(config.detector, supported_language=LANGUAGE)
         registry.add_recognizer(detector)
         spec.custom_recognizers.append(detector.name)
+        spec.detector = detector.describe()
         spec.custom_entities.extend(e for e in detector.supported_entities if e not in spec.custom_entities)
     files = recognizer_files(config)
     for path in files:

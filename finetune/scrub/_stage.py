@@ -56,7 +56,7 @@ def _section(scrubber: Scrubber, tables: dict[str, ScrubTable]) -> ScrubSection:
         **head.model_dump(), mode=config.mode, engine=engine, operator=config.operator,
         pseudonym_key=scrubber.key_source, entities=spec.entities, entities_not_covered=spec.not_covered,
         default_threshold=config.default_threshold, thresholds=dict(config.thresholds),
-        allow_list_size=len(config.allow_list), custom_recognizers=spec.custom_recognizers, tables=tables,
+        allow_list_size=len(config.allow_list), custom_recognizers=spec.custom_recognizers, detector=spec.detector, tables=tables,
     )
 
 

@@ -49,6 +49,26 @@ def test_entity_recall_parity_fails_below_min_ratio(ratio, status):
     assert check.status == status and check.subject == "names_gender=female" and "female names" in check.evidence
 
 
+@pytest.mark.parametrize("female, status", [(0.05, "pass"), (0.3, "fail")])
+def test_span_flip_rate_judges_the_highest_group_of_each_family(female, status):
+    text = "name: t\nchecks:\n  span_flip_rate: {max: 0.1}\n"
+    section = evaluate_policy(RunRecord(run_id="r", span_flips=entity_builders.flips(female)), _policy(text), today=TODAY)
+    [check] = section.checks
+    assert check.id == "span_flip_rate:names_gender" and check.status == status
+    assert check.subject == "names_gender=female" and check.measured == pytest.approx(female)
+    ci = evaluate_policy(RunRecord(run_id="r", span_flips=entity_builders.flips(0.08)),
+                         _policy(text.replace("max: 0.1", "max: 0.1, use_ci_bound: true")), today=TODAY)
+    assert ci.checks[0].status == "fail" and ci.checks[0].measured == pytest.approx(0.13)
+
+
+@pytest.mark.parametrize("share, status", [(0.1, "pass"), (0.3, "fail")])
+def test_span_name_reliance_judges_the_weighted_name_share(share, status):
+    text = "name: t\nchecks:\n  span_name_reliance: {max: 0.2}\n"
+    rec = RunRecord(run_id="r", span_attribution=entity_builders.span_attribution(share))
+    [check] = evaluate_policy(rec, _policy(text), today=TODAY).checks
+    assert check.status == status and "20 non-PER spans" in check.evidence
+
+
 def test_pii_recall_gates_listed_entities_and_skips_small_support():
     text = "name: t\nchecks:\n  pii_recall: {min: 0.95, entities: [EMAIL_ADDRESS, PHONE_NUMBER, US_SSN], min_support: 5}\n"
     rec = RunRecord(run_id="r", pii_evaluation=_pii({"EMAIL_ADDRESS": (0.99, 40), "PHONE_NUMBER": (0.7, 40),
@@ -65,12 +85,14 @@ def test_missing_sections_are_not_run_and_the_ner_policy_loads():
     by_id = {c.id: c for c in section.checks}
     assert by_id["entity_f1"].status == "not_run" and by_id["entity_f1"].effect == "block"
     assert by_id["pii_recall"].effect == "none"
+    assert by_id["span_flip_rate"].status == "not_run" and by_id["span_flip_rate"].effect == "warn"
+    assert by_id["span_name_reliance"].severity == "warn"
 
 
 def test_absent_new_sections_do_not_change_the_signoff_hash():
     rec = RunRecord(run_id="r", created_at="2026-01-01T00:00:00+00:00")
     data = rec.model_dump(mode="json")
-    for key in ("entities", "entity_parity", "pii_evaluation", "monitoring"):
+    for key in ("entities", "entity_parity", "span_flips", "span_attribution", "pii_evaluation", "monitoring"):
         data.pop(key)
     if not data.get("artifacts"):
         data.pop("artifacts", None)

@@ -92,3 +92,66 @@ def test_detector_runs_through_the_scrub_stage_counts_and_residual_check(run_dir
     assert "govaudit_token_classifier" in scrub.custom_recognizers
     out = pd.read_parquet(RunStore(tmp_path / "runs").artifact(record.run_id, "scrubbed/train.parquet"))
     assert not any(name in text for name in ("Omar", "Lima", "Yuki", "Oslo") for text in out["narrative"])
+
+
+def test_the_scrub_record_holds_the_detector_model_hash_and_the_report_and_dashboard_show_it(run_dir, tmp_path, capsys,
+                                                                                           monkeypatch):
+    import shutil
+
+    from audit.core.io import model_sha256, sha256_file
+    from reports import render_html
+
+    copy = tmp_path / "model"
+    shutil.copytree(run_dir / "model", copy)
+    frame = pd.DataFrame({"cid": ["a", "b"], "narrative": TEXTS[:2], "label": ["x", "y"]})
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    hashes = []
+    for change in (False, True):
+        if change:  # one byte of the tokenizer config changes the model's hash
+            (copy / "tokenizer_config.json").write_text((copy / "tokenizer_config.json").read_text() + " ")
+        config = {"version": 1, "name": "scrub-detector",
+                  "data": {"train": {"path": "train.csv"}, "text_columns": ["narrative"], "label_column": "label",
+                           "id_column": "cid"},
+                  "scrub": {"mode": "patterns", "builtin_recognizers": False, "detector": {"model_dir": str(copy)}},
+                  "runs": {"root": "runs"}}
+        (tmp_path / "govaudit.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+        assert main(["--json", "scrub", "--config", str(tmp_path / "govaudit.yaml")]) == 0
+        record = RunStore(tmp_path / "runs").load(json.loads(capsys.readouterr().out)["run_id"])
+        detector = record.scrub.detector
+        assert detector.files["model.safetensors"] == sha256_file(copy / "model.safetensors")
+        assert detector.model_sha256 == model_sha256(detector.files) and detector.model_dir == str(copy)
+        assert set(detector.entities) == {"PERSON", "LOCATION"} and detector.min_score == 0.5
+        hashes.append(detector.model_sha256)
+    assert hashes[0] != hashes[1]
+    html = render_html(record)
+    assert f"SHA-256 <code>{hashes[1]}</code>" in html
+    plain = record.model_copy(deep=True)
+    plain.scrub.detector = None
+    assert 'id="detector-sha256"' not in render_html(plain)
+    from apptest_tabs import open_tab
+    from streamlit.testing.v1 import AppTest
+
+    from tests.dashboard.test_pages import APP
+
+    monkeypatch.setenv("GOVAUDIT_RUNS_ROOT", str(tmp_path / "runs"))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page("views/run.py")
+    at.query_params.update(run=record.run_id)
+    at.run()
+    open_tab(at, "Scrubbing")
+    assert any(hashes[1] in c.value and "detector model" in c.value for c in at.caption)
+
+
+def test_a_record_without_a_detector_keeps_its_signoff_hash():
+    from audit.core.io import sha256_bytes
+    from audit.record.signoff import _OPTIONAL_SECTIONS, signoff_subject_sha256
+    from record_factory import make_record
+
+    record = make_record("r")
+    data = json.loads(record.to_json())
+    assert record.scrub is not None and data["scrub"].pop("detector") is None
+    for key in ("policy", "updated_at"):
+        data.pop(key, None)
+    for key in [k for k in data if (k in _OPTIONAL_SECTIONS and data[k] is None) or (k == "artifacts" and not data[k])]:
+        data.pop(key)
+    assert signoff_subject_sha256(record) == sha256_bytes(json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
