@@ -334,8 +334,10 @@ def entity_recall_parity(record: RunRecord, cfg: EntityParityCheck, ctx: Context
         if est.value is None:
             findings.append(Finding(None, f"{family.family}: recall ratio undefined ({est.note})", key=family.family))
             continue
-        finding = _at_least(est, cfg.min_ratio, use_ci, f"{family.family}: {section.entity} recall of "
-                            f"{family.lowest_group} names / {family.highest_group} names {est.value:.3f}",
+        pair = (f"{family.lowest_group} names / {family.highest_group} names"
+                if family.lowest_group != family.highest_group else "every group's names (all equal)")
+        finding = _at_least(est, cfg.min_ratio, use_ci, f"{family.family}: {section.entity} recall of {pair} "
+                            f"{est.value:.3f}",
                             key=family.family, after=f" over {section.n_docs} documents")
         finding.subject = f"{family.family}={family.lowest_group}"
         findings.append(finding)

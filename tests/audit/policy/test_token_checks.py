@@ -49,6 +49,14 @@ def test_entity_recall_parity_fails_below_min_ratio(ratio, status):
     assert check.status == status and check.subject == "names_gender=female" and "female names" in check.evidence
 
 
+def test_entity_recall_parity_says_all_equal_when_every_group_ties():
+    tied = _parity(1.0)
+    tied.families[0].lowest_group = tied.families[0].highest_group = "male"  # argmin and argmax of a tie
+    text = "name: t\nchecks:\n  entity_recall_parity: {min_ratio: 0.8}\n"
+    [check] = evaluate_policy(RunRecord(run_id="r", entity_parity=tied), _policy(text), today=TODAY).checks
+    assert check.status == "pass" and "all equal" in check.evidence and "male names / male" not in check.evidence
+
+
 @pytest.mark.parametrize("female, status", [(0.05, "pass"), (0.3, "fail")])
 def test_span_flip_rate_judges_the_highest_group_of_each_family(female, status):
     text = "name: t\nchecks:\n  span_flip_rate: {max: 0.1}\n"
