@@ -1,4 +1,5 @@
-"""Altair charts, drawn from cached Vega-Lite specs (`draw`), and the token heat map (HTML, every word escaped)."""
+"""Altair charts, drawn from cached Vega-Lite specs (`draw`: interactive, or as a server-rendered SVG image), and the
+token heat map (HTML, every word escaped)."""
 from __future__ import annotations
 
 import html
@@ -8,12 +9,13 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import streamlit as st
+import vl_convert
 
 from audit.core.text import neutralise
 
 __all__ = ["BELOW", "EXCLUDED", "LL144", "chart_height", "estimate_chart", "histogram_chart", "curve_chart",
-           "token_heatmap_html", "reliability_chart", "threshold_chart", "confusion_chart", "TOWARD_RGB", "AGAINST_RGB",
-           "draw", "vega_spec"]
+           "token_heatmap_html", "reliability_chart", "threshold_chart", "confusion_chart", "trend_chart", "TOWARD_RGB",
+           "AGAINST_RGB", "draw", "vega_spec", "chart_svg", "STATIC_WIDTH", "STATIC_ALT"]
 
 
 # Point colours as the report's bars (reports/_charts.py COLORS): blue ok, red below the policy minimum, grey excluded.
@@ -100,6 +102,15 @@ def confusion_chart(frame: pd.DataFrame) -> alt.FacetChart:
                                                                           columns=4)
 
 
+def trend_chart(frame: pd.DataFrame, color: str | None = None) -> alt.LayerChart:
+    """Monitoring: `value` per `window` (one line per `color` value), windows whose check alerted circled in red."""
+    base = alt.Chart(frame.dropna(subset=["value"])).encode(x=alt.X("window:N", sort=None, title=None),
+                                                            y=alt.Y("value:Q", title=None))
+    line = base.mark_line(point=True).encode(**({"color": alt.Color(f"{color}:N", title=None)} if color else {}))
+    marks = base.transform_filter(alt.datum.alert).mark_point(size=160, shape="circle", color="#c0392b", strokeWidth=3)
+    return alt.layer(line, marks).properties(height=240)
+
+
 # Report colours (reports/templates/report.css, tp*/tn*): blue pushes toward the predicted class, red against it.
 TOWARD_RGB, AGAINST_RGB = "41,128,185", "192,57,43"
 
@@ -131,7 +142,8 @@ def marked_html(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 _BUILDERS = {"estimate": estimate_chart, "histogram": histogram_chart, "curve": curve_chart,
-             "reliability": reliability_chart, "threshold": threshold_chart, "confusion": confusion_chart}
+             "reliability": reliability_chart, "threshold": threshold_chart, "confusion": confusion_chart,
+             "trend": trend_chart}
 _THEME_LOCK = threading.Lock()
 
 
@@ -144,6 +156,23 @@ def vega_spec(kind: str, frame: pd.DataFrame, args: tuple[Any, ...] = ()) -> dic
         return _BUILDERS[kind](frame, *args).to_dict()
 
 
-def draw(kind: str, frame: pd.DataFrame, *args: Any, **options: Any) -> None:
-    """Show chart `kind` (see vega_spec) with st.vega_lite_chart; `options` are its width / height."""
-    st.vega_lite_chart(spec=vega_spec(kind, frame, args), **options)
+STATIC_WIDTH = 900  # px of a static chart's plot area: about the main column at 1440 px with the sidebar open
+STATIC_ALT = "Chart: "  # every static chart's alt text starts with this (the browser tests and the bench find it)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def chart_svg(kind: str, frame: pd.DataFrame, args: tuple[Any, ...] = (), width: int = STATIC_WIDTH) -> str:
+    """The same Vega-Lite spec as the interactive chart (vega_spec), rendered to SVG on the server by vl-convert
+    (Vega and Vega-Lite in an embedded JavaScript runtime: no browser, nothing downloaded), `width` px wide; cached
+    like the spec. vl-convert holds the GIL while it renders (0.1-0.3 s a chart, once per chart data)."""
+    return vl_convert.vegalite_to_svg({**vega_spec(kind, frame, args), "width": width})
+
+
+def draw(kind: str, frame: pd.DataFrame, *args: Any, static: str | None = None, **options: Any) -> None:
+    """Show chart `kind` (see vega_spec) with st.vega_lite_chart; `options` are its width / height. With `static`
+    (what the chart shows, for its alt text), show it instead as a server-rendered SVG image (chart_svg): the browser
+    needs no Vega code to draw it, and an <img> runs no script whatever the data's text."""
+    if static is None:
+        st.vega_lite_chart(spec=vega_spec(kind, frame, args), **options)
+    else:
+        st.image(chart_svg(kind, frame, args), alt=STATIC_ALT + neutralise(static), width="content")

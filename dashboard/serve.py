@@ -2,7 +2,9 @@
 
 Streamlit's own command line, plus one thread that imports the pages' modules (pandas, pyarrow, altair, the record
 model, the report helpers) and builds one chart while the server starts, so the first visitor does not wait several
-seconds for imports that every later visitor gets for free.
+seconds for imports that every later visitor gets for free. Before the server starts listening, vl-convert's
+JavaScript runtime (the run page's static charts) is started: it holds the GIL for about 2 s, which would otherwise
+stall the server while the first visitor's browser loads the page.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import sys
 import threading
 import time
 
-__all__ = ["preload", "main"]
+__all__ = ["preload", "warm_converter", "main"]
 
 
 def preload(timeout: float = 60.0) -> None:
@@ -34,7 +36,17 @@ def preload(timeout: float = 60.0) -> None:
     alt.Chart(pd.DataFrame({"x": [0.0]})).mark_point().encode(x="x:Q").to_dict()
 
 
+def warm_converter() -> None:
+    """Start vl-convert's JavaScript runtime with one tiny chart (imported here, not through dashboard.charts, whose
+    caches must bind to the Streamlit runtime that does not exist yet)."""
+    import vl_convert
+
+    vl_convert.vegalite_to_svg({"data": {"values": [{"x": 0}]}, "mark": "point",
+                                "encoding": {"x": {"field": "x", "type": "quantitative"}}})
+
+
 def main() -> int:
+    warm_converter()
     threading.Thread(target=preload, name="govaudit-preload", daemon=True).start()
     from streamlit.web import cli
 
