@@ -156,16 +156,18 @@ def vega_spec(kind: str, frame: pd.DataFrame, args: tuple[Any, ...] = ()) -> dic
         return _BUILDERS[kind](frame, *args).to_dict()
 
 
-STATIC_WIDTH = 900  # px of a static chart's plot area: about the main column at 1440 px with the sidebar open
+STATIC_WIDTH = 1000  # px of a static chart, axes and legend included: about the main column at 1440 px
 STATIC_ALT = "Chart: "  # every static chart's alt text starts with this (the browser tests and the bench find it)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def chart_svg(kind: str, frame: pd.DataFrame, args: tuple[Any, ...] = (), width: int = STATIC_WIDTH) -> str:
     """The same Vega-Lite spec as the interactive chart (vega_spec), rendered to SVG on the server by vl-convert
-    (Vega and Vega-Lite in an embedded JavaScript runtime: no browser, nothing downloaded), `width` px wide; cached
-    like the spec. vl-convert holds the GIL while it renders (0.1-0.3 s a chart, once per chart data)."""
-    return vl_convert.vegalite_to_svg({**vega_spec(kind, frame, args), "width": width})
+    (Vega and Vega-Lite in an embedded JavaScript runtime: no browser, nothing downloaded), fitted into `width` px as
+    st.vega_lite_chart fits a single or layered chart into its column; cached like the spec. vl-convert holds the
+    GIL while it renders (0.1-0.3 s a chart, once per chart data)."""
+    return vl_convert.vegalite_to_svg({**vega_spec(kind, frame, args), "width": width,
+                                       "autosize": {"type": "fit", "contains": "padding"}})
 
 
 def draw(kind: str, frame: pd.DataFrame, *args: Any, static: str | None = None, **options: Any) -> None:
