@@ -20,7 +20,8 @@ from websockets.sync.client import connect
 __all__ = ["CHROMIUM", "Browser", "CHARTS_JS", "drawn_charts_js"]
 
 # The charts on the page as DOM elements: Vega-Lite charts (their canvas or svg) and the run page's static charts
-# (dashboard/charts.py `draw(static=...)`: an <img> of a server-rendered SVG, alt text "Chart: ...", once decoded).
+# (dashboard/charts.py `draw(static=...)`: an <img> of a server-rendered SVG, alt text STATIC_ALT "Chart: ...", once
+# decoded).
 CHARTS_JS = ("[...document.querySelectorAll('[data-testid=stVegaLiteChart] canvas, [data-testid=stVegaLiteChart] svg'),"
              " ...[...document.querySelectorAll('[data-testid=stImage] img[alt^=\"Chart: \"]')]"
              ".filter(e => e.complete && e.naturalWidth > 0)]")

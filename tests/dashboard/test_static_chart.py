@@ -75,3 +75,9 @@ def test_group_names_are_escaped_inside_the_svg(store):
     assert not [e for e in root.iter() if e.tag.rsplit("}", 1)[-1] in {"script", "img", "a", "style", "foreignObject"}]
     assert not [name for e in root.iter() for name in e.attrib if name.lower().startswith("on")]
     assert "&lt;script&gt;" in svg and not re.search(r"<script|<img|<svg onload", svg.replace("<svg xmlns", ""))
+
+
+def test_the_browser_selector_matches_the_static_charts_alt_text():
+    from cdp import CHARTS_JS
+
+    assert f'img[alt^="{STATIC_ALT}"]' in CHARTS_JS and "stVegaLiteChart] canvas" in CHARTS_JS
