@@ -2,6 +2,7 @@
 token heat map (HTML, every word escaped)."""
 from __future__ import annotations
 
+import base64
 import html
 import threading
 from typing import Any
@@ -11,11 +12,11 @@ import pandas as pd
 import streamlit as st
 import vl_convert
 
-from audit.core.text import neutralise
+from audit.core.text import markdown_inline, neutralise
 
 __all__ = ["BELOW", "EXCLUDED", "LL144", "chart_height", "estimate_chart", "histogram_chart", "curve_chart",
            "token_heatmap_html", "reliability_chart", "threshold_chart", "confusion_chart", "trend_chart", "TOWARD_RGB",
-           "AGAINST_RGB", "draw", "vega_spec", "chart_svg", "STATIC_WIDTH", "STATIC_ALT"]
+           "AGAINST_RGB", "draw", "vega_spec", "chart_svg", "static_markdown", "STATIC_WIDTH", "STATIC_ALT"]
 
 
 # Point colours as the report's bars (reports/_charts.py COLORS): blue ok, red below the policy minimum, grey excluded.
@@ -170,11 +171,18 @@ def chart_svg(kind: str, frame: pd.DataFrame, args: tuple[Any, ...] = (), width:
                                        "autosize": {"type": "fit", "contains": "padding"}})
 
 
+def static_markdown(svg: str, alt: str) -> str:
+    """Markdown of an image of `svg` (a data URI) with alt text STATIC_ALT + `alt`, escaped (markdown_inline)."""
+    data = base64.b64encode(svg.encode()).decode("ascii")
+    return f"![{markdown_inline(STATIC_ALT + alt)}](data:image/svg+xml;base64,{data})"
+
+
 def draw(kind: str, frame: pd.DataFrame, *args: Any, static: str | None = None, **options: Any) -> None:
     """Show chart `kind` (see vega_spec) with st.vega_lite_chart; `options` are its width / height. With `static`
-    (what the chart shows, for its alt text), show it instead as a server-rendered SVG image (chart_svg): the browser
-    needs no Vega code to draw it, and an <img> runs no script whatever the data's text."""
+    (what the chart shows, for its alt text), show it instead as a server-rendered SVG image (chart_svg) in Markdown:
+    the browser needs no Vega code and no other element's code to draw it (Markdown's is loaded for the verdict),
+    and an <img> runs no script whatever the data's text."""
     if static is None:
         st.vega_lite_chart(spec=vega_spec(kind, frame, args), **options)
     else:
-        st.image(chart_svg(kind, frame, args), alt=STATIC_ALT + neutralise(static), width="content")
+        st.markdown(static_markdown(chart_svg(kind, frame, args), static))

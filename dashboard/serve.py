@@ -37,12 +37,25 @@ def preload(timeout: float = 60.0) -> None:
 
 
 def warm_converter() -> None:
-    """Start vl-convert's JavaScript runtime with one tiny chart (imported here, not through dashboard.charts, whose
-    caches must bind to the Streamlit runtime that does not exist yet)."""
+    """Start vl-convert's JavaScript runtime and render one small chart shaped like the run page's first one (points
+    with a colour legend, interval rules, a dashed reference rule, a step line), so its code is compiled before the
+    first visitor's chart. Imported here, not through dashboard.charts, whose caches must bind to the Streamlit
+    runtime that does not exist yet."""
     import vl_convert
 
-    vl_convert.vegalite_to_svg({"data": {"values": [{"x": 0}]}, "mark": "point",
-                                "encoding": {"x": {"field": "x", "type": "quantitative"}}})
+    rows = [{"label": "a", "value": 0.7, "low": 0.6, "high": 0.8, "flag": "x"},
+            {"label": "b", "value": 0.9, "low": 0.8, "high": 1.0, "flag": "y"}]
+    x = {"field": "value", "type": "quantitative"}
+    y = {"field": "label", "type": "nominal"}
+    vl_convert.vegalite_to_svg({
+        "data": {"values": rows}, "width": 300, "autosize": {"type": "fit", "contains": "padding"},
+        "layer": [{"mark": "rule", "encoding": {"x": {"field": "low", "type": "quantitative"}, "x2": {"field": "high"},
+                                                 "y": y}},
+                  {"mark": {"type": "point", "filled": True},
+                   "encoding": {"x": x, "y": y, "color": {"field": "flag", "type": "nominal"}}},
+                  {"mark": {"type": "rule", "strokeDash": [6, 3]}, "encoding": {"x": {"datum": 0.8}}},
+                  {"mark": {"type": "line", "interpolate": "step-after"}, "encoding": {"x": x, "y": {
+                      "field": "high", "type": "quantitative", "axis": {"format": "%"}}}}]})
 
 
 def main() -> int:

@@ -17,14 +17,14 @@ from typing import Any
 
 from websockets.sync.client import connect
 
-__all__ = ["CHROMIUM", "Browser", "CHARTS_JS", "drawn_charts_js"]
+__all__ = ["CHROMIUM", "Browser", "CHARTS_JS", "STATIC_CHART", "drawn_charts_js"]
 
-# The charts on the page as DOM elements: Vega-Lite charts (their canvas or svg) and the run page's static charts
-# (dashboard/charts.py `draw(static=...)`: an <img> of a server-rendered SVG, alt text STATIC_ALT "Chart: ...", once
-# decoded).
+# The run page's static charts (dashboard/charts.py `draw(static=...)`): a server-rendered SVG as a Markdown image,
+# alt text dashboard.charts.STATIC_ALT ("Chart: ...").
+STATIC_CHART = '[data-testid=stMarkdownContainer] img[alt^="Chart: "]'
+# The charts on the page as DOM elements: Vega-Lite charts (their canvas or svg) and static charts once decoded.
 CHARTS_JS = ("[...document.querySelectorAll('[data-testid=stVegaLiteChart] canvas, [data-testid=stVegaLiteChart] svg'),"
-             " ...[...document.querySelectorAll('[data-testid=stImage] img[alt^=\"Chart: \"]')]"
-             ".filter(e => e.complete && e.naturalWidth > 0)]")
+             f" ...[...document.querySelectorAll('{STATIC_CHART}')].filter(e => e.complete && e.naturalWidth > 0)]")
 
 
 def drawn_charts_js(min_px: int = 50) -> str:

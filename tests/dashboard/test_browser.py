@@ -148,7 +148,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 _VEGA = "document.querySelectorAll('[data-testid=stVegaLiteChart]').length"
-_STATIC = "document.querySelectorAll('[data-testid=stImage] img[alt^=\"Chart: \"]').length"
+_STATIC = "document.querySelectorAll('[data-testid=stMarkdownContainer] img[alt^=\"Chart: \"]').length"
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt-get install -y chromium)")
@@ -167,13 +167,13 @@ def test_run_page_first_chart_is_a_drawn_image_and_the_interactive_chart_a_click
             browser.wait_for(f"{_drawn()} >= 1", since=start, timeout=120)
             time.sleep(1.0)  # anything else the first view sends has arrived
             assert browser.evaluate(_VEGA) == 0 and browser.evaluate(_STATIC) == 1
-            alt = browser.evaluate("document.querySelector('[data-testid=stImage] img').alt")
+            alt = browser.evaluate("document.querySelector('[data-testid=stMarkdownContainer] img').alt")
             assert alt == "Chart: impact_ratio by group of age_group"
-            size = browser.evaluate("(r => [r.width, r.height])(document.querySelector('[data-testid=stImage] img')"
-                                    ".getBoundingClientRect())")
+            size = browser.evaluate("(r => [r.width, r.height])(document.querySelector("
+                                    "'[data-testid=stMarkdownContainer] img').getBoundingClientRect())")
             assert size[0] > 300 and size[1] > 100, size
-            browser.evaluate("[...document.querySelectorAll('[data-testid=stToggle] label')]"
-                             ".find(e => e.innerText.includes('Interactive charts')).click()")
+            browser.evaluate("[...document.querySelectorAll('[data-testid=stCheckbox] label')]"
+                             ".find(e => e.innerText.includes('Interactive charts')).querySelector('input').click()")
             browser.wait_for(f"{_VEGA} >= 1 && {_STATIC} == 0 && {_drawn()} >= 1", since=time.monotonic(),
                              timeout=120)
             errors = [e for e in browser.console_errors() if "status of 404" not in e]

@@ -38,13 +38,12 @@ def _run_page(run_id: str) -> AppTest:
 
 
 def _svgs(at: AppTest) -> list[tuple[str, str]]:
-    """(alt text, SVG source) of every static chart on the page."""
+    """(alt text, SVG source) of every static chart on the page: a Markdown image of a data URI."""
     out = []
-    for image in at.get("image"):
-        for img in image.proto.imgs:
-            head, _, data = img.url.partition(",")
-            assert head == "data:image/svg+xml;base64", head
-            out.append((img.alt, base64.b64decode(data).decode()))
+    for element in at.markdown:
+        found = re.fullmatch(r"!\[(.*)\]\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)", element.value, re.S)
+        if found:
+            out.append((found[1].replace("\\", ""), base64.b64decode(found[2]).decode()))
     return out
 
 
@@ -81,3 +80,4 @@ def test_the_browser_selector_matches_the_static_charts_alt_text():
     from cdp import CHARTS_JS
 
     assert f'img[alt^="{STATIC_ALT}"]' in CHARTS_JS and "stVegaLiteChart] canvas" in CHARTS_JS
+    assert "stMarkdownContainer" in CHARTS_JS
