@@ -1,37 +1,48 @@
 """The dashboard's server process (`govaudit dashboard` runs `python -m dashboard.serve run dashboard/app.py ...`).
 
-Streamlit's own command line, plus one thread that imports the pages' modules (pandas, pyarrow, altair, the record
-model, the report helpers) and builds one chart while the server starts, so the first visitor does not wait several
-seconds for imports that every later visitor gets for free. Before the server starts listening, vl-convert's
-JavaScript runtime (the run page's static charts) is started: it holds the GIL for about 2 s, which would otherwise
-stall the server while the first visitor's browser loads the page.
+Streamlit's own command line, after two warm-ups that the first visitor would otherwise wait for (seconds that every
+later visitor gets for free): importing the pages' modules (pandas, pyarrow, altair, the record model, the report
+helpers) and building one chart, and starting vl-convert's JavaScript runtime (the run page's static charts). Both
+run before the server listens, so they never compete with the first visitor's page for the GIL: imports and
+vl-convert hold it, and a thread doing them while the server started still did when the first browser connected.
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import sys
-import threading
-import time
+from collections.abc import Iterator
 
 __all__ = ["preload", "warm_converter", "main"]
 
 
-def preload(timeout: float = 60.0) -> None:
-    """Import every page's module once Streamlit's runtime exists (so their caches bind to it), then turn one small
-    Altair chart into its spec (altair loads and compiles its JSON schema on the first chart)."""
-    from streamlit.runtime import Runtime
+@contextlib.contextmanager
+def _quiet(logger: str) -> Iterator[None]:
+    log = logging.getLogger(logger)
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
-    deadline = time.monotonic() + timeout
-    while not Runtime.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    import altair as alt
-    import pandas as pd
-    import pyarrow.parquet  # noqa: F401  (read by the run page's predictions panels)
 
-    import dashboard.screens.compare
-    import dashboard.screens.monitoring
-    import dashboard.screens.run
-    import dashboard.screens.runs
-    import dashboard.screens.signoff  # noqa: F401
+def preload() -> None:
+    """Import every page's module, then turn one small Altair chart into its spec (altair loads and compiles its JSON
+    schema on the first chart). Safe before Streamlit's runtime exists: st.cache_data looks up its storage on each
+    call, and at import only checks its settings (logging that no runtime exists yet, silenced here)."""
+    import streamlit.runtime.caching.cache_data_api  # noqa: F401  (creates the logger silenced next)
+
+    with _quiet("streamlit.runtime.caching.cache_data_api"):
+        import altair as alt
+        import pandas as pd
+        import pyarrow.parquet  # noqa: F401  (read by the run page's predictions panels)
+
+        import dashboard.screens.compare
+        import dashboard.screens.monitoring
+        import dashboard.screens.run
+        import dashboard.screens.runs
+        import dashboard.screens.signoff  # noqa: F401
 
     alt.Chart(pd.DataFrame({"x": [0.0]})).mark_point().encode(x="x:Q").to_dict()
 
@@ -60,7 +71,7 @@ def warm_converter() -> None:
 
 def main() -> int:
     warm_converter()
-    threading.Thread(target=preload, name="govaudit-preload", daemon=True).start()
+    preload()
     from streamlit.web import cli
 
     return cli.main()
