@@ -17,7 +17,7 @@ from typing import Any
 
 from websockets.sync.client import connect
 
-__all__ = ["CHROMIUM", "Browser", "CHARTS_JS", "STATIC_CHART", "drawn_charts_js"]
+__all__ = ["CHARTS_JS", "CHROMIUM", "STATIC_CHART", "Browser", "drawn_charts_js"]
 
 # The run page's static charts (dashboard/charts.py `draw(static=...)`): a server-rendered SVG as a Markdown image,
 # alt text dashboard.charts.STATIC_ALT ("Chart: ...").

@@ -41,7 +41,7 @@ def _svgs(at: AppTest) -> list[tuple[str, str]]:
     """(alt text, SVG source) of every static chart on the page: a Markdown image of a data URI."""
     out = []
     for element in at.markdown:
-        found = re.fullmatch(r"!\[(.*)\]\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)", element.value, re.S)
+        found = re.fullmatch(r"!\[(.*)\]\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)", element.value, re.DOTALL)
         if found:
             out.append((found[1].replace("\\", ""), base64.b64decode(found[2]).decode()))
     return out
