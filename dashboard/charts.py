@@ -159,16 +159,24 @@ def vega_spec(kind: str, frame: pd.DataFrame, args: tuple[Any, ...] = ()) -> dic
 
 STATIC_WIDTH = 1000  # px of a static chart, axes and legend included: about the main column at 1440 px
 STATIC_ALT = "Chart: "  # every static chart's alt text starts with this (the browser tests and the bench find it)
+# Text sizes and tick spacing close to Streamlit's chart theme, which the browser adds to interactive charts only.
+_STATIC_CONFIG = {"font": "sans-serif", "axis": {"labelFontSize": 12, "titleFontSize": 13, "tickCount": 12,
+                                                 "labelColor": "#31333f", "titleColor": "#31333f",
+                                                 "gridColor": "#e6eaf1", "domainColor": "#a3a8b8"},
+                  "legend": {"labelFontSize": 12, "titleFontSize": 13, "labelLimit": 0, "symbolSize": 80},
+                  "view": {"stroke": None}}
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def chart_svg(kind: str, frame: pd.DataFrame, args: tuple[Any, ...] = (), width: int = STATIC_WIDTH) -> str:
     """The same Vega-Lite spec as the interactive chart (vega_spec), rendered to SVG on the server by vl-convert
     (Vega and Vega-Lite in an embedded JavaScript runtime: no browser, nothing downloaded), fitted into `width` px as
-    st.vega_lite_chart fits a single or layered chart into its column; cached like the spec. vl-convert holds the
+    st.vega_lite_chart fits a single or layered chart into its column, with text sizes close to Streamlit's chart
+    theme (_STATIC_CONFIG; the spec's own config wins); cached like the spec. vl-convert holds the
     GIL while it renders (0.1-0.3 s a chart, once per chart data)."""
-    return vl_convert.vegalite_to_svg({**vega_spec(kind, frame, args), "width": width,
-                                       "autosize": {"type": "fit", "contains": "padding"}})
+    spec = vega_spec(kind, frame, args)
+    return vl_convert.vegalite_to_svg({**spec, "width": width, "autosize": {"type": "fit", "contains": "padding"},
+                                       "config": {**_STATIC_CONFIG, **spec.get("config", {})}})
 
 
 def static_markdown(svg: str, alt: str) -> str:
