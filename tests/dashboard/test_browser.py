@@ -164,8 +164,9 @@ def test_run_page_first_chart_is_a_drawn_image_and_the_interactive_chart_a_click
         _wait_healthy(port, proc, timeout=90)
         with Browser(width=1440, height=1000, timeout=120) as browser:
             start = browser.navigate(f"http://127.0.0.1:{port}/run?run=run-before")
-            browser.wait_for(f"{_drawn()} >= 1", since=start, timeout=120)
-            time.sleep(1.0)  # anything else the first view sends has arrived
+            browser.wait_for(f"{_drawn()} >= 1 && !document.querySelector('[data-testid=stStatusWidget]')",
+                             since=start, timeout=120)  # drawn, and the script run has finished
+            time.sleep(1.0)
             assert browser.evaluate(_VEGA) == 0 and browser.evaluate(_STATIC) == 1
             alt = browser.evaluate("document.querySelector('[data-testid=stMarkdownContainer] img').alt")
             assert alt == "Chart: impact_ratio by group of age_group"
