@@ -1,7 +1,7 @@
 """Dashboard speed: run page with a 100k-row predictions artifact (cold and warm cache) and the runs list with many runs.
 
     .venv/bin/python bench/bench_dashboard.py [--rows 100000] [--runs 300] [--repeat 3] [--no-browser]
-                                              [--baseline DIR] [--rounds 1]
+                                              [--baseline DIR] [--rounds 1] [--returning]
 
 Times (1) the run page in headless Chromium against a real `govaudit dashboard` server: from navigation until the
 verdict is on screen and until the first chart is drawn, on the first load after the server started (cold caches)
@@ -13,10 +13,17 @@ machine slows every number.
 server started from DIR, on the same store, alternating with this tree `--rounds` times, each row with the load
 average at its start: before and after side by side under the same load. A trivial one-chart Streamlit page is timed
 the same way as the floor the machine allows.
+
+"A chart on screen" is a drawn chart at least 50 x 50 px: a Vega-Lite chart's canvas / svg, or one of the run page's
+static charts (an <img> of the same chart rendered to SVG on the server, alt text "Chart: ...", once decoded); the
+selectors are tests/cdp.py's CHARTS_JS. `--returning` adds, per server, a row where the browser already has
+Streamlit's static files in its disk cache from an earlier visit (a returning reviewer; the server just restarted):
+not the strict first load, which is the cold-browser row.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import socket
@@ -26,6 +33,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +42,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from cdp import CHROMIUM, Browser  # noqa: E402
+from cdp import CHROMIUM, Browser, drawn_charts_js  # noqa: E402
 from record_factory import make_demo_record, make_record  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
@@ -56,8 +64,9 @@ def _predictions(path: Path, rows: int) -> None:
 
 
 _VERDICT_JS = "document.body.innerText.includes('Verdict: FAIL')"
-_CHART_JS = ("[...document.querySelectorAll('[data-testid=stVegaLiteChart] canvas, [data-testid=stVegaLiteChart] svg')]"
-             ".some(e => e.getBoundingClientRect().width > 50 && e.getBoundingClientRect().height > 50)")
+# a chart drawn on screen, > 50 x 50 px: a Vega-Lite chart's canvas / svg (the selector before the static charts)
+# or a static chart's decoded <img> (dashboard/charts.py draw(static=...)); tests/cdp.py CHARTS_JS
+_CHART_JS = f"{drawn_charts_js(50)} > 0"
 
 
 def _free_port() -> int:
@@ -78,15 +87,14 @@ def _load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def _browser_timings(root: Path, run_id: str, repeat: int, tree: Path = ROOT,
-                     floor: Path | None = None) -> tuple[float, float, float, float]:
-    """Seconds to verdict and to first chart in headless Chromium: (first load after the server started, median of
-    `repeat` reloads) for each. The server runs from `tree` (its audit, dashboard and reports packages), or runs
-    `floor`, a plain Streamlit script, instead."""
-    port = _free_port()
+@contextlib.contextmanager
+def _server(root: Path, port: int, tree: Path, floor: Path | None) -> Iterator[float]:
+    """A dashboard server from `tree` (its audit, dashboard and reports packages) on `port`, or Streamlit running the
+    plain script `floor`; yields the seconds from its start until it answered its health check, stops it on exit."""
     command = ([sys.executable, "-m", "streamlit", "run", str(floor), "--server.headless=true", f"--server.port={port}",
                 "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"] if floor else
                [sys.executable, "-m", "audit.cli", "dashboard", "--runs-root", str(root), "--port", str(port)])
+    started = time.monotonic()
     server = subprocess.Popen(command, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     try:
@@ -99,23 +107,42 @@ def _browser_timings(root: Path, run_id: str, repeat: int, tree: Path = ROOT,
             except OSError:
                 if time.monotonic() > deadline:
                     raise
-                time.sleep(0.3)
-        url = f"http://127.0.0.1:{port}/" + ("" if floor else f"run?run={run_id}")
-        loads = []
-        with Browser(width=1440, height=1000, timeout=180) as browser:
+                time.sleep(0.1)
+        yield time.monotonic() - started
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+
+
+def _browser_timings(root: Path, run_id: str, repeat: int, tree: Path = ROOT, floor: Path | None = None,
+                     returning: bool = False) -> tuple[float, float, float, float, float]:
+    """Seconds to verdict and to first chart in headless Chromium: (first load after the server started, median of
+    `repeat` reloads) for each. The server runs from `tree`, or runs `floor`, a plain Streamlit script, instead.
+    Last: seconds from the server's start until it answered its health check (before the first navigation).
+    `returning`: the browser has loaded the page once before, from an earlier server on the same port, and kept its
+    disk cache (Streamlit's static files), as a reviewer coming back after a server restart; a fresh browser
+    process, so nothing is in its memory cache."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/" + ("" if floor else f"run?run={run_id}")
+    with tempfile.TemporaryDirectory(prefix="bench-profile-") as profile:
+        if returning:
+            with _server(root, port, tree, floor), Browser(width=1440, height=1000, timeout=180,
+                                                           profile=profile) as browser:
+                start = browser.navigate(url)
+                browser.wait_for(_CHART_JS, since=start, timeout=180)
+        with _server(root, port, tree, floor) as healthy, Browser(width=1440, height=1000, timeout=180,
+                                                                  profile=profile if returning else None) as browser:
+            loads = []
             for _ in range(1 + repeat):
                 start = browser.navigate(url)
                 verdict = browser.wait_for(_VERDICT_JS, since=start, timeout=180)
                 chart = browser.wait_for(_CHART_JS, since=start, timeout=180)
                 loads.append((verdict, chart))
             errors = [e for e in browser.console_errors() if "404" not in e]
-        if errors:
-            print(f"console errors: {errors}")
-        first, warm = loads[0], loads[1:]
-        return (first[0], statistics.median(v for v, _ in warm), first[1], statistics.median(c for _, c in warm))
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
+    if errors:
+        print(f"console errors: {errors}")
+    first, warm = loads[0], loads[1:]
+    return (first[0], statistics.median(v for v, _ in warm), first[1], statistics.median(c for _, c in warm), healthy)
 
 
 def _timed(fn, repeat: int) -> tuple[float, float]:
@@ -139,6 +166,9 @@ def main() -> None:
     parser.add_argument("--no-browser", action="store_true", help="Skip the headless-Chromium timings.")
     parser.add_argument("--baseline", type=Path, help="Another checkout to time in the browser side by side.")
     parser.add_argument("--rounds", type=int, default=1, help="Browser timings of each tree, alternating.")
+    parser.add_argument("--returning", action="store_true",
+                        help="Also time each tree's first load with a browser that has Streamlit's static files in "
+                             "its disk cache from an earlier visit (server just restarted).")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "runs"
@@ -174,8 +204,16 @@ def main() -> None:
                 for name, tree in (trees if i % 2 else trees[::-1]):
                     load = _load()
                     browser.append((name, load, *_browser_timings(root, "run-big", args.repeat, tree)))
+                    if args.returning:
+                        load = _load()
+                        browser.append((f"{name}, returning browser (static files cached)", load,
+                                        *_browser_timings(root, "run-big", args.repeat, tree, returning=True)))
             load = _load()
             browser.append(("trivial page (floor)", load, *_browser_timings(root, "run-big", args.repeat, ROOT, floor)))
+            if args.returning:
+                load = _load()
+                browser.append(("trivial page (floor), returning browser", load,
+                                *_browser_timings(root, "run-big", args.repeat, ROOT, floor, returning=True)))
         at.run()  # imports and first navigation, not counted
         results += [("runs page (AppTest)", f"{args.runs} runs", *_timed(runs_page, args.repeat)),
                    ("run page (AppTest)", f"{args.rows:,} predictions", *_timed(run_page, args.repeat))]
@@ -199,7 +237,7 @@ def main() -> None:
     if browser:
         print(f"\nRun page in headless Chromium, {args.rows:,} predictions (s; warm: median of {args.repeat} reloads)"
               "\n\n| server | load average at start | verdict, first load | verdict, warm | first chart, first load "
-              "| first chart, warm |\n|---|---|---|---|---|---|")
+              "| first chart, warm | server start to healthy |\n|---|---|---|---|---|---|---|")
         for name, load, *times in browser:
             print(f"| {name} | {load} | " + " | ".join(f"{t:.2f}" for t in times) + " |")
     print(f"\n| what | size | first (s) | after first, median of {args.repeat} (s) |\n|---|---|---|---|")

@@ -1,6 +1,8 @@
-"""Altair charts, drawn from cached Vega-Lite specs (`draw`), and the token heat map (HTML, every word escaped)."""
+"""Altair charts, drawn from cached Vega-Lite specs (`draw`: interactive, or as a server-rendered SVG image), and the
+token heat map (HTML, every word escaped)."""
 from __future__ import annotations
 
+import base64
 import html
 import threading
 from typing import Any
@@ -8,12 +10,13 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import streamlit as st
+import vl_convert
 
-from audit.core.text import neutralise
+from audit.core.text import markdown_inline, neutralise
 
 __all__ = ["BELOW", "EXCLUDED", "LL144", "chart_height", "estimate_chart", "histogram_chart", "curve_chart",
-           "token_heatmap_html", "reliability_chart", "threshold_chart", "confusion_chart", "TOWARD_RGB", "AGAINST_RGB",
-           "draw", "vega_spec"]
+           "token_heatmap_html", "reliability_chart", "threshold_chart", "confusion_chart", "trend_chart", "TOWARD_RGB",
+           "AGAINST_RGB", "draw", "vega_spec", "chart_svg", "static_markdown", "STATIC_WIDTH", "STATIC_ALT"]
 
 
 # Point colours as the report's bars (reports/_charts.py COLORS): blue ok, red below the policy minimum, grey excluded.
@@ -100,6 +103,15 @@ def confusion_chart(frame: pd.DataFrame) -> alt.FacetChart:
                                                                           columns=4)
 
 
+def trend_chart(frame: pd.DataFrame, color: str | None = None) -> alt.LayerChart:
+    """Monitoring: `value` per `window` (one line per `color` value), windows whose check alerted circled in red."""
+    base = alt.Chart(frame.dropna(subset=["value"])).encode(x=alt.X("window:N", sort=None, title=None),
+                                                            y=alt.Y("value:Q", title=None))
+    line = base.mark_line(point=True).encode(**({"color": alt.Color(f"{color}:N", title=None)} if color else {}))
+    marks = base.transform_filter(alt.datum.alert).mark_point(size=160, shape="circle", color="#c0392b", strokeWidth=3)
+    return alt.layer(line, marks).properties(height=240)
+
+
 # Report colours (reports/templates/report.css, tp*/tn*): blue pushes toward the predicted class, red against it.
 TOWARD_RGB, AGAINST_RGB = "41,128,185", "192,57,43"
 
@@ -131,7 +143,8 @@ def marked_html(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 _BUILDERS = {"estimate": estimate_chart, "histogram": histogram_chart, "curve": curve_chart,
-             "reliability": reliability_chart, "threshold": threshold_chart, "confusion": confusion_chart}
+             "reliability": reliability_chart, "threshold": threshold_chart, "confusion": confusion_chart,
+             "trend": trend_chart}
 _THEME_LOCK = threading.Lock()
 
 
@@ -144,6 +157,40 @@ def vega_spec(kind: str, frame: pd.DataFrame, args: tuple[Any, ...] = ()) -> dic
         return _BUILDERS[kind](frame, *args).to_dict()
 
 
-def draw(kind: str, frame: pd.DataFrame, *args: Any, **options: Any) -> None:
-    """Show chart `kind` (see vega_spec) with st.vega_lite_chart; `options` are its width / height."""
-    st.vega_lite_chart(spec=vega_spec(kind, frame, args), **options)
+STATIC_WIDTH = 1000  # px of a static chart, axes and legend included: about the main column at 1440 px
+STATIC_ALT = "Chart: "  # every static chart's alt text starts with this (the browser tests and the bench find it)
+# Text sizes and tick spacing close to Streamlit's chart theme, which the browser adds to interactive charts only.
+_STATIC_CONFIG = {"font": "sans-serif", "axis": {"labelFontSize": 12, "titleFontSize": 13, "tickCount": 12,
+                                                 "labelColor": "#31333f", "titleColor": "#31333f",
+                                                 "gridColor": "#e6eaf1", "domainColor": "#a3a8b8"},
+                  "legend": {"labelFontSize": 12, "titleFontSize": 13, "labelLimit": 0, "symbolSize": 80},
+                  "view": {"stroke": None}}
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def chart_svg(kind: str, frame: pd.DataFrame, args: tuple[Any, ...] = (), width: int = STATIC_WIDTH) -> str:
+    """The same Vega-Lite spec as the interactive chart (vega_spec), rendered to SVG on the server by vl-convert
+    (Vega and Vega-Lite in an embedded JavaScript runtime: no browser, nothing downloaded), fitted into `width` px as
+    st.vega_lite_chart fits a single or layered chart into its column, with text sizes close to Streamlit's chart
+    theme (_STATIC_CONFIG; the spec's own config wins); cached like the spec. vl-convert holds the
+    GIL while it renders (0.1-0.3 s a chart, once per chart data)."""
+    spec = vega_spec(kind, frame, args)
+    return vl_convert.vegalite_to_svg({**spec, "width": width, "autosize": {"type": "fit", "contains": "padding"},
+                                       "config": {**_STATIC_CONFIG, **spec.get("config", {})}})
+
+
+def static_markdown(svg: str, alt: str) -> str:
+    """Markdown of an image of `svg` (a data URI) with alt text STATIC_ALT + `alt`, escaped (markdown_inline)."""
+    data = base64.b64encode(svg.encode()).decode("ascii")
+    return f"![{markdown_inline(STATIC_ALT + alt)}](data:image/svg+xml;base64,{data})"
+
+
+def draw(kind: str, frame: pd.DataFrame, *args: Any, static: str | None = None, **options: Any) -> None:
+    """Show chart `kind` (see vega_spec) with st.vega_lite_chart; `options` are its width / height. With `static`
+    (what the chart shows, for its alt text), show it instead as a server-rendered SVG image (chart_svg) in Markdown:
+    the browser needs no Vega code and no other element's code to draw it (Markdown's is loaded for the verdict),
+    and an <img> runs no script whatever the data's text."""
+    if static is None:
+        st.vega_lite_chart(spec=vega_spec(kind, frame, args), **options)
+    else:
+        st.markdown(static_markdown(chart_svg(kind, frame, args), static))

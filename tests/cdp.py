@@ -17,7 +17,20 @@ from typing import Any
 
 from websockets.sync.client import connect
 
-__all__ = ["CHROMIUM", "Browser"]
+__all__ = ["CHARTS_JS", "CHROMIUM", "STATIC_CHART", "Browser", "drawn_charts_js"]
+
+# The run page's static charts (dashboard/charts.py `draw(static=...)`): a server-rendered SVG as a Markdown image,
+# alt text dashboard.charts.STATIC_ALT ("Chart: ...").
+STATIC_CHART = '[data-testid=stMarkdownContainer] img[alt^="Chart: "]'
+# The charts on the page as DOM elements: Vega-Lite charts (their canvas or svg) and static charts once decoded.
+CHARTS_JS = ("[...document.querySelectorAll('[data-testid=stVegaLiteChart] canvas, [data-testid=stVegaLiteChart] svg'),"
+             f" ...[...document.querySelectorAll('{STATIC_CHART}')].filter(e => e.complete && e.naturalWidth > 0)]")
+
+
+def drawn_charts_js(min_px: int = 50) -> str:
+    """JavaScript: how many charts are drawn at least `min_px` wide and high."""
+    return (f"{CHARTS_JS}.filter(e => e.getBoundingClientRect().width > {min_px} && "
+            f"e.getBoundingClientRect().height > {min_px}).length")
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 _FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -28,17 +41,20 @@ _FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-n
 class Browser:
     """One Chromium with one page. `with Browser(width=1440) as b: b.navigate(url); b.wait_for("js expr")`."""
 
-    def __init__(self, *, width: int = 1440, height: int = 1000, timeout: float = 60) -> None:
+    def __init__(self, *, width: int = 1440, height: int = 1000, timeout: float = 60,
+                 profile: str | Path | None = None) -> None:
+        """`profile`: a user-data directory kept after the browser closes (its HTTP cache too), for a browser that
+        has been here before; default a fresh one, removed on close."""
         if CHROMIUM is None:
             raise RuntimeError("no Chromium on PATH")
-        self.width, self.height, self.timeout = width, height, timeout
+        self.width, self.height, self.timeout, self.profile = width, height, timeout, profile
         self.events: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
 
     def __enter__(self) -> Browser:
-        self._profile = tempfile.TemporaryDirectory(prefix="govaudit-cdp-")
-        self._proc = subprocess.Popen([CHROMIUM, *_FLAGS, "--remote-debugging-port=0",
-                                       f"--user-data-dir={self._profile.name}",
+        self._profile = None if self.profile else tempfile.TemporaryDirectory(prefix="govaudit-cdp-")
+        profile = self.profile or self._profile.name
+        self._proc = subprocess.Popen([CHROMIUM, *_FLAGS, "--remote-debugging-port=0", f"--user-data-dir={profile}",
                                        f"--window-size={self.width},{self.height}", "about:blank"],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         port = self._devtools_port()
@@ -67,7 +83,8 @@ class Browser:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
-            self._profile.cleanup()
+            if self._profile is not None:
+                self._profile.cleanup()
 
     def _devtools_port(self) -> int:
         assert self._proc.stderr is not None

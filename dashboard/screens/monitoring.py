@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from audit.record import MonitoringSection
 from audit.record.status import monitoring_status
+from dashboard.charts import draw
 from dashboard.data import load_run, open_store
 from dashboard.widgets import guarded, md, run_choice, section
 
@@ -63,14 +63,6 @@ def window_checks(section_: MonitoringSection, key: str) -> pd.DataFrame | None:
     return pd.DataFrame([c.model_dump() for c in window.checks])
 
 
-def _chart(frame: pd.DataFrame, color: str | None = None) -> alt.LayerChart:
-    base = alt.Chart(frame.dropna(subset=["value"])).encode(x=alt.X("window:N", sort=None, title=None),
-                                                            y=alt.Y("value:Q", title=None))
-    line = base.mark_line(point=True).encode(**({"color": alt.Color(f"{color}:N", title=None)} if color else {}))
-    marks = base.transform_filter(alt.datum.alert).mark_point(size=160, shape="circle", color="#c0392b", strokeWidth=3)
-    return alt.layer(line, marks).properties(height=240)
-
-
 def render() -> None:
     st.title("Monitoring")
     with guarded():
@@ -113,11 +105,11 @@ def render() -> None:
             present = [m for m in METRICS if any(w.metrics.get(m) is not None for w in mo.windows)]
             metric = st.selectbox("Metric", present)
             if metric:
-                st.altair_chart(_chart(trend_frame(mo, metric)), width="stretch")
+                draw("trend", trend_frame(mo, metric), width="stretch")
             features = sorted({g.feature for w in mo.windows for g in w.groups})
             if features:
                 cols = st.columns(2)
                 feature = cols[0].selectbox("Sensitive feature", features)
                 attr = cols[1].selectbox("Group metric", ["selection_rate", "impact_ratio", "fpr", "fnr"])
-                st.altair_chart(_chart(group_frame(mo, feature, attr), color="group"), width="stretch")
+                draw("trend", group_frame(mo, feature, attr), "group", width="stretch")
             st.caption("Red circles: windows where the check alerted. Small windows and groups are shown but not judged.")

@@ -25,11 +25,12 @@ from dashboard.widgets import choose_stored_run, guarded, md, section, short, ve
 from reports import num, pct, pvalue
 
 __all__ = ["render", "checks_frame", "grouping_frame", "comparison_frame", "disparity_tests_frame", "ll144_caption",
-           "lineage_rows", "labelled", "TABS", "TAB_KEY"]
+           "lineage_rows", "labelled", "TABS", "TAB_KEY", "INTERACTIVE_KEY"]
 
 _STATUS_ORDER = {"fail": 0, "warn": 1, "not run": 2, "pass": 3}
 NOT_RUN = "not run in this run"
 TAB_KEY = "run_tab"  # session-state key of the open tab
+INTERACTIVE_KEY = "fair_interactive"  # session-state key: the Fairness tab's charts drawn with Vega-Lite
 TABS = ["Fairness", "Performance", "Counterfactual", "Attribution", "Scrubbing", "Training", "Lineage", "Downloads"]
 
 
@@ -218,13 +219,19 @@ def _fairness(store: RunStore, loaded: LoadedRun, chosen: str | None = None, *, 
     plotted = frame.dropna(subset=["value"])
     check = impact_check(policy, grouping)
     minimum = float(check.threshold) if check is not None and isinstance(check.threshold, (int, float)) else 0.8
+    # the first chart on the page: a server-rendered image of the same chart until the reviewer asks for the
+    # interactive one, so it is on screen before the browser has loaded any Vega code (docs/dashboard.md, Speed)
+    interactive = st.session_state.get(INTERACTIVE_KEY, False)
     if not plotted.empty:
         reference = minimum if metric == "impact_ratio" else None
-        draw("estimate", plotted, metric, reference, width="stretch", height=chart_height(len(plotted)))
+        draw("estimate", plotted, metric, reference, width="stretch", height=chart_height(len(plotted)),
+             static=None if interactive else f"{metric} by group of {grouping.name}")
     if metric == "impact_ratio":
         basis = f"check {check.id}" if check else "the record's own four-fifths flag (no policy check)"
         st.caption(md(f"Dashed line: {minimum:.2f}, the policy minimum (0.8, the four-fifths rule of thumb, EEOC "
                       f"Uniform Guidelines, 29 CFR 1607.4(D)); four-fifths status from {basis}"))
+    st.toggle("Interactive charts (tooltips, zoom)", key=INTERACTIVE_KEY,
+              help="Draws this tab's charts with Vega-Lite in the browser instead of as images of the same charts.")
     st.dataframe(frame.drop(columns=["flag"]).assign(excluded=frame["flag"] == EXCLUDED), hide_index=True,
                  width="stretch", column_config=ROUNDED)
     caption = ll144_caption(grouping, policy)
@@ -249,7 +256,7 @@ def _fairness(store: RunStore, loaded: LoadedRun, chosen: str | None = None, *, 
                    "threshold what-if not shown.")
     else:
         if len(grouping.features) == 1:
-            _score_distribution(path, grouping.features[0], fairness.favorable_outcome)
+            _score_distribution(path, grouping.features[0], fairness.favorable_outcome, interactive)
         # drawn on demand (or when a check's link opened this grouping): keeps the first load light
         if st.toggle("Confusion matrices and threshold what-if", value=drill, key="fair_drill"):
             confusion_panel(path, grouping)
@@ -281,14 +288,15 @@ def _performance(store: RunStore, loaded: LoadedRun, *, drill: bool = False) -> 
         confusion_panel(path, None)
 
 
-def _score_distribution(path: Path, feature: str, favorable: str) -> None:
+def _score_distribution(path: Path, feature: str, favorable: str, interactive: bool = True) -> None:
     info = path.stat()
     hist = score_histogram(str(path), (info.st_size, info.st_mtime_ns), feature, favorable)
     if hist is None:
         st.caption("The predictions artifact has no per-row score for this feature: distribution not shown.")
         return
-    st.markdown(md(f"Distribution of P({favorable}) by {feature}"))
-    draw("histogram", hist, f"P({favorable})", width="stretch")
+    title = f"Distribution of P({favorable}) by {feature}"
+    st.markdown(md(title))
+    draw("histogram", hist, f"P({favorable})", width="stretch", static=None if interactive else title)
 
 
 def _withheld_note(withheld: str | None) -> None:

@@ -124,8 +124,63 @@ def test_signoff_page_on_a_rolled_back_ledger_in_chromium(tmp_path):
             proc.wait()
 
 
-_DRAWN = ("[...document.querySelectorAll('[data-testid=stVegaLiteChart] canvas, [data-testid=stVegaLiteChart] svg')]"
-          ".filter(e => e.getBoundingClientRect().width > 50).length")
+def _drawn() -> str:
+    """JavaScript: the number of charts drawn (Vega-Lite charts, and the run page's static chart images)."""
+    from cdp import drawn_charts_js
+
+    return drawn_charts_js(50)
+
+
+def _serve(root: Path) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "audit.cli", "dashboard", "--runs-root", str(root), "--port",
+                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+    return proc, port
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+_VEGA = "document.querySelectorAll('[data-testid=stVegaLiteChart]').length"
+_STATIC = "document.querySelectorAll('[data-testid=stMarkdownContainer] img[alt^=\"Chart: \"]').length"
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt-get install -y chromium)")
+def test_run_page_first_chart_is_a_drawn_image_and_the_interactive_chart_a_click_away(tmp_path):
+    """The first view draws the Fairness tab's chart as an image of its SVG (decoded, > 50 x 50 px) and no Vega
+    chart; the toggle swaps it for the drawn Vega-Lite chart; no console errors."""
+    from cdp import Browser
+
+    root = tmp_path / "runs"
+    RunStore(root).create(make_record("run-before"))
+    proc, port = _serve(root)
+    try:
+        _wait_healthy(port, proc, timeout=90)
+        with Browser(width=1440, height=1000, timeout=120) as browser:
+            start = browser.navigate(f"http://127.0.0.1:{port}/run?run=run-before")
+            browser.wait_for(f"{_drawn()} >= 1 && !document.querySelector('[data-testid=stStatusWidget]')",
+                             since=start, timeout=120)  # drawn, and the script run has finished
+            time.sleep(1.0)
+            assert browser.evaluate(_VEGA) == 0 and browser.evaluate(_STATIC) == 1
+            alt = browser.evaluate("document.querySelector('[data-testid=stMarkdownContainer] img').alt")
+            assert alt == "Chart: impact_ratio by group of age_group"
+            size = browser.evaluate("(r => [r.width, r.height])(document.querySelector("
+                                    "'[data-testid=stMarkdownContainer] img').getBoundingClientRect())")
+            assert size[0] > 300 and size[1] > 100, size
+            browser.evaluate("[...document.querySelectorAll('[data-testid=stCheckbox] label')]"
+                             ".find(e => e.innerText.includes('Interactive charts')).querySelector('input').click()")
+            browser.wait_for(f"{_VEGA} >= 1 && {_STATIC} == 0 && {_drawn()} >= 1", since=time.monotonic(),
+                             timeout=120)
+            errors = [e for e in browser.console_errors() if "status of 404" not in e]
+            assert errors == [], errors
+    finally:
+        _stop(proc)
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt-get install -y chromium)")
@@ -156,7 +211,7 @@ def test_run_page_drill_down_in_chromium_at_1440px(tmp_path):
         _wait_healthy(port, proc, timeout=90)
         with Browser(width=1440, height=1000, timeout=240) as browser:
             start = browser.navigate(f"http://127.0.0.1:{port}/run?run={record.run_id}&check=impact_ratio:military_status")
-            browser.wait_for(f"document.body.innerText.includes('Threshold what-if') && {_DRAWN} >= 4", since=start,
+            browser.wait_for(f"document.body.innerText.includes('Threshold what-if') && {_drawn()} >= 4", since=start,
                              timeout=240)
             text = browser.evaluate("document.body.innerText")
             assert "Verdict: FAIL" in text and "3 failed · 4 warned · 4 not run · 20 passed of 31 checks" in text

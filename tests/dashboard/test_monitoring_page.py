@@ -1,6 +1,7 @@
 """The dashboard's Monitoring page: trends, alerts linking to the window's evidence, no monitored runs."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,22 @@ def test_page_without_monitored_runs_says_how(tmp_path, monkeypatch):
     RunStore(tmp_path / "runs").create(RunRecord(run_id="plain"))
     at = _page(monkeypatch, tmp_path / "runs")
     assert "govaudit monitor" in at.info[0].value
+
+
+def test_trend_charts_come_from_cached_specs(section, tmp_path, monkeypatch):
+    """The Monitoring page draws through dashboard.charts.draw: a rerun builds (and validates) no Altair chart."""
+    from dashboard import charts
+
+    store = RunStore(tmp_path / "runs")
+    record = store.create(RunRecord(run_id="r.monitor", parent_run_id="r", monitoring=section))
+    finish_stage(store, record, "monitor")
+    built = []
+    monkeypatch.setitem(charts._BUILDERS, "trend", lambda *a: built.append(a) or charts.trend_chart(*a))
+    charts.vega_spec.clear()
+    at = _page(monkeypatch, tmp_path / "runs", run="r.monitor")
+    drawn = at.get("vega_lite_chart")
+    assert len(drawn) == 2 and len(built) == 2
+    assert all(any("alert" in json.dumps(layer.get("transform", "")) for layer in json.loads(c.proto.spec)["layer"])
+               for c in drawn)
+    at.run()
+    assert not at.exception and len(at.get("vega_lite_chart")) == 2 and len(built) == 2
