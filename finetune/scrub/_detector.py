@@ -16,6 +16,7 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from audit.core.config import DetectorConfig
 from audit.core.errors import BadInputError
+from audit.core.io import sha256_bytes, sha256_file
 from audit.core.spans import tags_to_spans, words_of
 from audit.core.token_io import encode_words, load_token_classifier, predict_word_scores
 
@@ -63,6 +64,14 @@ class TokenClassifierRecognizer(EntityRecognizer):
                                                        _MAX_TOKENS)))
         self._prepared: dict[str, list[tuple[str, int, int, float]]] = {}
         super().__init__(supported_entities=list(wanted), name=DETECTOR_NAME, supported_language=supported_language)
+
+    def describe(self) -> dict[str, str]:
+        """For `record.scrub.engine`: the model's SHA-256 (of its safetensors files, sorted by name) and settings."""
+        files = sorted(self.classifier.path.glob("*.safetensors"))
+        digest = sha256_file(files[0]) if len(files) == 1 else sha256_bytes(
+            "".join(f"{f.name}:{sha256_file(f)}\n" for f in files).encode())
+        return {"detector_model_sha256": digest, "detector_entities": ",".join(self.supported_entities),
+                "detector_min_score": f"{self.detector.min_score:g}"}
 
     def load(self) -> None:  # the model is loaded in __init__
         pass

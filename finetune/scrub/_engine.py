@@ -48,6 +48,7 @@ class EngineSpec:
     custom_recognizers: list[str] = field(default_factory=list)
     custom_entities: list[str] = field(default_factory=list)
     disabled_pipes: list[str] = field(default_factory=list)
+    detector: dict[str, str] = field(default_factory=dict)  # the scrub.detector model's hash and settings
 
 
 def _lowercase_lemma(doc: Any) -> Any:
@@ -173,6 +174,7 @@ def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
         registry.add_recognizer(detector)
         spec.custom_recognizers.append(detector.name)
         spec.custom_entities.extend(e for e in detector.supported_entities if e not in spec.custom_entities)
+        spec.detector = detector.describe()
     files = recognizer_files(config)
     for path in files:
         for item in _load_custom_recognizers(path):

@@ -51,6 +51,7 @@ def _section(scrubber: Scrubber, tables: dict[str, ScrubTable]) -> ScrubSection:
     if spec.disabled_pipes:
         engine["spacy_disabled_pipes"] = ",".join(spec.disabled_pipes)
         engine["lemmas"] = "lower-cased tokens (Presidio context words match as substrings)"
+    engine.update(spec.detector)
     head = tables.get("train") or next(iter(tables.values()))
     return ScrubSection(
         **head.model_dump(), mode=config.mode, engine=engine, operator=config.operator,

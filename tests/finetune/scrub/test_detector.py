@@ -5,6 +5,7 @@ no real PII); patterns mode without the shipped recognizers, so every PERSON/LOC
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -90,5 +91,8 @@ def test_detector_runs_through_the_scrub_stage_counts_and_residual_check(run_dir
     assert scrub.counts == {"narrative": {"LOCATION": 2, "PERSON": 2}}
     assert scrub.residual.passed and scrub.residual.rows_scanned == 2
     assert "govaudit_token_classifier" in scrub.custom_recognizers
+    [weights] = (run_dir / "model").glob("*.safetensors")  # which model scrubbed is recorded by its hash
+    assert scrub.engine["detector_model_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert scrub.engine["detector_min_score"] == "0.5"
     out = pd.read_parquet(RunStore(tmp_path / "runs").artifact(record.run_id, "scrubbed/train.parquet"))
     assert not any(name in text for name in ("Omar", "Lima", "Yuki", "Oslo") for text in out["narrative"])
