@@ -3,8 +3,8 @@
     PYTHONPATH=<dir with presidio-evaluator==0.3.2 and faker> .venv/bin/python bench/gen_pii_eval.py \
         --seed 20261201 --n 1000 --templates odd --out /tmp/pii_fresh.jsonl
 
-Writes JSONL {"text", "spans": [{"start", "end", "label"}], "template_id", "locale"} for `govaudit scrub --evaluate`
-or `govaudit train` (task: token_classification). `--templates even|odd|all` picks every other line of the shipped
+Writes JSONL {"text", "spans": [{"start", "end", "label"}], "template_id", "locale"} (empty spans left out) for
+`govaudit scrub --evaluate` or `govaudit train` (task: token_classification). `--templates even|odd|all` picks every other line of the shipped
 templates.txt: the scrubber's recognizers were tuned on sentences from the even templates, so odd templates with
 another seed are a set nobody tuned on. `--own-templates` adds bench/data/pii_templates_own.txt (addresses,
 international phones, ages, dates of birth; written for training data, never for evaluation).
@@ -113,21 +113,22 @@ def main() -> None:
         keep = keep + [t.strip() for t in OWN_TEMPLATES.read_text(encoding="utf-8").splitlines() if t.strip()]
     if not keep:
         parser.error("no templates: pick --templates even|odd|all and/or --own-templates")
-    written = 0
+    written = empty = 0
     with args.out.open("w", encoding="utf-8") as out:
         for k, locale in enumerate(args.locale):
             n = args.n // len(args.locale) + (1 if k < args.n % len(args.locale) else 0)
             seed = args.seed if k == 0 else args.seed * 1000 + k
             samples, redrawn = _generate(_faker(locale, keep, seed, args.own_templates), n)
-            for sample in samples:
+            for sample in samples:  # an empty value (e.g. a gendered title left blank) is no span
                 spans = [{"start": s.start_position, "end": s.end_position, "label": s.entity_type}
-                         for s in sample.spans]
+                         for s in sample.spans if s.end_position > s.start_position]
+                empty += len(sample.spans) - len(spans)
                 out.write(json.dumps({"text": sample.full_text, "spans": spans, "template_id": sample.template_id,
                                       "locale": locale}) + "\n")
             written += len(samples)
             print(f"{locale}: {len(samples)} sentences, seed {seed}, {redrawn} templates redrawn")
     print(f"wrote {written} sentences from {len(keep)} templates ({args.templates}"
-          f"{' + own' if args.own_templates else ''}) to {args.out}")
+          f"{' + own' if args.own_templates else ''}) to {args.out}; {empty} empty spans left out")
 
 
 if __name__ == "__main__":
