@@ -22,6 +22,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pl_PL", "sv_SE", "pt_BR", "en_IN", "en_AU"]
@@ -64,9 +66,12 @@ def main(argv: list[str] | None = None) -> Path:
         else:
             _run([py, "bench/gen_pii_eval.py", *generate, "--out", str(target)])
 
+    settings = yaml.safe_load((HERE / "govaudit.yaml").read_text(encoding="utf-8"))
+    for role in ("train", "eval"):
+        settings["data"][role]["path"] = str(work / f"{'train' if role == 'train' else 'dev'}.jsonl")
+    settings["model"]["base"], settings["runs"]["root"] = str(base), str(work / "runs")
     config = work / "govaudit.yaml"
-    text = (HERE / "govaudit.yaml").read_text(encoding="utf-8").replace("work/minilm2", str(base))
-    config.write_text(text.replace("work/", ""), encoding="utf-8")  # paths relative to the work folder
+    config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     runs = work / "runs"
     before = set(runs.iterdir()) if runs.is_dir() else set()
     overrides = [item for assignment in args.set for item in ("--set", assignment)]
