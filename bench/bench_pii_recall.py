@@ -9,7 +9,9 @@ without the recognizers added by it. Prints one Markdown table per file: labelle
 type), precision of the mapped type; definitions in docs/scrub.md. `--cfpb N`: entities flagged per 1,000 CFPB
 narratives (../shared/data/cfpb_payday_complaints; already masked by CFPB, so every flag is a false positive) and the
 scrub speed (texts/s, `Scrubber.scrub`, 1 process, after a warm-up) on them and on each FILE. `--detector`: add a
-token-classification run's model as `scrub.detector` (docs/scrub.md).
+token-classification run's model as `scrub.detector` (docs/scrub.md); with `--cfpb` the speed is then timed
+for the scrubber with and without the detector, alternately in the same process (`--speed-rounds` rounds each),
+with the load average of each timing.
 """
 from __future__ import annotations
 
@@ -51,6 +53,7 @@ def main() -> None:
     parser.add_argument("--detector", type=Path, default=None)
     parser.add_argument("--detector-entities", default="PERSON,STREET_ADDRESS")
     parser.add_argument("--detector-min-score", type=float, default=0.5)
+    parser.add_argument("--speed-rounds", type=int, default=2)
     args = parser.parse_args()
     config = _config(args).model_copy(update={"n_process": 1})
     with Scrubber(config) as scrubber:
@@ -100,10 +103,22 @@ def _cfpb(scrubber: Scrubber, args: argparse.Namespace, labelled: list) -> None:
     for kind, n in flags.most_common():
         print(f"| {kind} | {1000 * n / len(texts):.1f} |")
     print(f"| total | {1000 * sum(flags.values()) / len(texts):.1f} |")
-    print("\n| texts | texts/s |\n|---|---|")
-    print(f"| CFPB narratives | {_speed(scrubber, texts):.1f} |")
-    for path, docs in zip(args.files, labelled):
-        print(f"| {path.name} | {_speed(scrubber, [d.text for d in docs]):.1f} |")
+    sets = [("CFPB narratives", texts)] + [(p.name, [d.text for d in docs]) for p, docs in zip(args.files, labelled)]
+    if not args.detector:
+        print("\n| texts | texts/s |\n|---|---|")
+        for name, batch in sets:
+            print(f"| {name} | {_speed(scrubber, batch):.1f} |")
+        return
+    plain_config = _config(args).model_copy(update={"n_process": 1, "detector": None})
+    with Scrubber(plain_config) as plain:
+        print("\n| texts | round | without detector: texts/s (load) | with detector: texts/s (load) |\n|---|---|---|---|")
+        for name, batch in sets:
+            for round_ in range(1, args.speed_rounds + 1):
+                cells = []
+                for one in (plain, scrubber):
+                    rate = _speed(one, batch)
+                    cells.append(f"{rate:.1f} ({os.getloadavg()[0]:.1f})")
+                print(f"| {name} | {round_} | {cells[0]} | {cells[1]} |")
 
 
 if __name__ == "__main__":
