@@ -72,7 +72,7 @@ def main() -> None:
                                           base_records=records)
             for sample in faker.generate_new_fake_sentences(num_samples=size):
                 spans = [{"start": s.start_position, "end": s.end_position, "label": s.entity_type}
-                         for s in sample.spans]
+                         for s in sample.spans if s.end_position > s.start_position]  # Faker's "" prefixes
                 out.write(json.dumps({"text": sample.full_text, "spans": spans, "template_id": sample.template_id,
                                       "locale": locale}) + "\n")
                 written += 1
