@@ -40,7 +40,7 @@ def names(recognizer: NameListRecognizer, text: str, nlp_artifacts=None) -> list
     ("Everyone calls me Quirijn", ["Quirijn"]),
     ("Miroslav, can I call you back?", ["Miroslav"]),  # a text that opens by addressing someone
     ("Don't go yet, Zdenka!", ["Zdenka"]),  # direct address: comma, name, "!"
-    ("Oh no! said Wendell", ["Wendell"]),  # a speech verb before a census first name
+    ("Oh no! said Ninfa", ["Ninfa"]),  # a speech verb before a (rare) census first name
     ("Quirijn Aldenhoven\\nSenior buyer\\nAcme", ["Quirijn Aldenhoven"]),  # a line holding only a name
     ("a letter from Geertje van der Sluis arrived", ["Geertje van der Sluis"]),  # particles inside a name
     ("it all ended.\\nJimmy: You saved my life", ["Jimmy"]),  # one speaker after a line break
