@@ -6,6 +6,7 @@ included, are read from the `default.yaml` that ships with the installed presidi
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -86,6 +87,40 @@ def _array_artifacts_engine() -> type:
     return ArrayArtifactsSpacyNlpEngine
 
 
+# a phone number is never a piece of a longer number joined by ':' or '.' (a time "08:25:10.155682", a decimal), an
+# IPv4 address written as a dotted quad (the IP recognizer has it) nor shorter than 6 digits
+_DIGIT_JOINED_BEFORE = re.compile(r"\d[:.]$")
+_DIGIT_JOINED_AFTER = re.compile(r"^[:.]\d")
+_DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+
+
+_MIN_PHONE_DIGITS = 6  # fewer is a short code or a section number ("15 USC 1681"), never a personal number
+
+
+def is_number_fragment(text: str, start: int, end: int) -> bool:
+    """True if `text[start:end]` is part of a time, a decimal or an IPv4 address, or has fewer than 6 digits, rather
+    than a phone number."""
+    return bool(_DIGIT_JOINED_BEFORE.search(text[max(0, start - 2):start])
+                or _DIGIT_JOINED_AFTER.match(text[end:end + 2]) or _DOTTED_QUAD.fullmatch(text[start:end])
+                or sum(c.isdigit() for c in text[start:end]) < _MIN_PHONE_DIGITS)
+
+
+def _fragment_checked_phones(registry: Any) -> None:
+    """Presidio's PhoneRecognizer (python-phonenumbers) also matches pieces of times, decimals and IPv4 addresses
+    ("10.155682" in "08:25:10.155682") and 4-5-digit short numbers ("1681" in "15 USC 1681"): its class becomes a
+    subclass that drops those (same settings, same score)."""
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    class FragmentCheckedPhoneRecognizer(PhoneRecognizer):
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+            return [r for r in super().analyze(text, entities, nlp_artifacts)
+                    if not is_number_fragment(text, r.start, r.end)]
+
+    for recognizer in registry.recognizers:
+        if type(recognizer) is PhoneRecognizer:
+            recognizer.__class__ = FragmentCheckedPhoneRecognizer
+
+
 def _slim_pipeline(nlp: Any) -> list[str]:
     """Disable what Presidio does not need; lemmas become lower-cased tokens. Returns the disabled names."""
     from spacy.language import Language
@@ -163,6 +198,8 @@ def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
         disabled = _slim_pipeline(nlp_engine.nlp[LANGUAGE])
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])
     registry.load_predefined_recognizers(languages=[LANGUAGE], nlp_engine=nlp_engine)
+    if config.builtin_recognizers:
+        _fragment_checked_phones(registry)
     spec = EngineSpec(entities=[], disabled_pipes=disabled)
     if config.builtin_recognizers and config.mode == "full":  # census name lists (PERSON): finetune/scrub/_names.py
         from ._names import NameListRecognizer

@@ -8,10 +8,17 @@ run of capitalised words on one line, strongest rule first:
 - two name-like words around an initial ("Nikolaj N Møller");
 - a capitalised non-English word followed by a surname ("Homero Portillo");
 - exactly two capitalised non-English words, not at a sentence start ("assistant to Nikolaj Petrussen"; weaker);
-- a first name alone among the `COMMON_FIRST_NAMES` most frequent, not an English verb/adjective ("said Gladys").
+- a run of 2-4 name-like words that is a line by itself, opened by a first name or a non-English word (a letter
+  head or signature: "Quirijn Aldenhoven\\nSenior buyer");
+- a first name alone among the `COMMON_FIRST_NAMES` most frequent, not an English verb/adjective ("said Gladys");
+- a single first name or non-English word after a naming verb or a greeting ("named him Torvald", "calls me Kim",
+  "Hi Zdenka"), a census first name after a speech verb ("said Wendell"), or in a direct address ("Remember me,
+  Alain?", a text opening "Marek, can I ...").
+Lower-case surname particles (van, der, de, von, da, ...) between capitalised words keep them one run.
 Then across the text: single names in a list ("founders: Kónya, Becker and Vasquez") that holds two known names or a
 person already found (by these rules or, in full mode, by spaCy's NER); dialogue speakers ("Halldór: ..." on two or
-more lines); other mentions of a word of a multi-word name found here ("Nikolaj Petrussen ... Nikolaj").
+more lines, or one line after a line break); other mentions of a word of a multi-word name found here ("Nikolaj
+Petrussen ... Nikolaj") or of a one-word name spaCy tagged ("Kotoya had given Kotoya").
 A surname counts if it is not an English verb/adjective/adverb and, when it is also an English noun, is among the
 `COMMON_SURNAMES` most frequent ("Baker" yes, "Payment" no). A run of capitalised words holding a company or address
 word ("Bank", "Street", "Financial") is never a name. Lower-case and all-capital names are not found. The lists are
@@ -43,6 +50,22 @@ STRONG, SINGLE, LIST = 0.85, 0.6, 0.6
 _WORD = re.compile(r"(?:\\[nrt])?([^\W\d_]+(?:['’-][^\W\d_]+)*)")
 _SENTENCE_END = frozenset(".!?\n")
 _LIST_JOINS = frozenset({", ", " and ", ", and ", " & ", " or ", ", or "})
+# lower-case surname particles (Dutch, German, French, Spanish, Italian, Portuguese): "Hailey de Vos", "van der Berg"
+_PARTICLES = frozenset("van von der den de del della di da das dos du des ter ten zu la le".split())
+_PARTICLE_GAP = re.compile(r"(?:[ \t]+(?:%s))+[ \t]+" % "|".join(sorted(_PARTICLES)))
+_PARTICLES_SO_FAR = re.compile(r"(?:[ \t]+(?:%s))*[ \t]+" % "|".join(sorted(_PARTICLES)))
+# a single name after a naming or speech verb ("She named him Ewan", "calls me Kim", "said Igor"), in a direct
+# address ("Remember me, Alain?", "Don't go to town, Rayan!", "Hi Mads") or at the start of one ("Marek, can I ...")
+_NAMED_BEFORE = re.compile(r"(?:\b(?:named|nicknamed|christened|baptised|baptized|dubbed)(?:\s+(?:him|her|them|me|it))?"
+                           r"|\b(?:calls?|called)\s+(?:him|her|them|me)|\bknown\s+as"
+                           r"|\b(?:hi|hello|hey|dear|thanks|bye|goodbye))\s+$", re.IGNORECASE)
+_SPEECH_BEFORE = re.compile(r"\b(?:said|asked|replied|answered|shouted|whispered)\s+$", re.IGNORECASE)
+_ADDRESS_AFTER = re.compile(r"\s*[?!]")
+_LOWER_COMMA = re.compile(r"\b[a-z]\w*,[ \t]+$")
+_ADDRESS_OPENS = re.compile(r",\s+(?:can|could|would|will|please|i|you|do|did|are|is|have|we|let|thank|thanks)\b",
+                            re.IGNORECASE)
+# line labels that are no speaker names ("Fax:", "Re:") beside the English words the lists already exclude
+_LABELS = frozenset("re fwd fw cc bcc attn ref tel fax mob ph pc ps nb".split())
 # a run of capitalised words holding one of these names an organisation, a product or an address
 _ORG_WORDS = frozenset("""
 street st avenue ave road rd lane ln drive dr court ct boulevard blvd highway way place square park plaza
@@ -148,18 +171,21 @@ class _Word:
 
 
 def _runs(text: str, lists: _Lists) -> list[list[_Word]]:
-    """Runs of capitalised words separated by spaces (or an initial's "."), stop words excluded."""
+    """Runs of capitalised words separated by spaces (or an initial's "."), stop words excluded. Surname particles
+    ("van den", "de", "von") between two capitalised words join them: "Frits van den Heuvel" is one run."""
     runs: list[list[_Word]] = []
     prev_end = -1
     for match in _WORD.finditer(text):
         word = match.group(1)
         stop = (len(word) > 1 or word == "I") and re.split("['’]", word.lower())[0] in _STOP  # "I'm", not "J."
         if stop or not _capitalised(word):
-            prev_end = -1
+            if not (prev_end >= 0 and word in _PARTICLES and _PARTICLES_SO_FAR.fullmatch(text, prev_end, match.start(1))):
+                prev_end = -1
             continue
         gap = text[prev_end:match.start(1)] if prev_end >= 0 else None  # an escape before the word breaks a run
         item = _Word(word, match.start(1), match.end(1), lists)
-        if gap is not None and (not gap.strip(" \t") or (gap.rstrip(" \t") == "." and runs[-1][-1].initial)):
+        if gap is not None and (not gap.strip(" \t") or (gap.rstrip(" \t") == "." and runs[-1][-1].initial)
+                                or _PARTICLE_GAP.fullmatch(gap)):
             runs[-1].append(item)
         else:
             runs.append([item])
@@ -202,11 +228,34 @@ def _match_run(text: str, run: list[_Word]) -> list[tuple[int, int, float, str]]
         elif i == 0 and len(run) == 2 and word.unknown and run[1].unknown and not _sentence_start(text, word.start):
             out.append((word.start, run[1].end, SINGLE, "two capitalised non-English words"))
             i += 2
+        elif (i == 0 and 2 <= len(run) <= 4 and (word.unknown or (word.first and not word.ambiguous))
+              and all(w.namelike for w in run) and _whole_line(text, run)):
+            out.append((word.start, run[-1].end, SINGLE, "a line holding only a name (letter head, signature)"))
+            i += len(run)
         else:
             if len(run) == 1 and word.alone:
                 out.append((word.start, word.end, SINGLE, "first name"))
+            elif len(run) == 1 and (word.unknown or (word.first and not word.ambiguous)) and _in_name_context(text, word):
+                out.append((word.start, word.end, SINGLE, "a name after a naming/speech verb or in a direct address"))
             i += 1
     return out
+
+
+def _whole_line(text: str, run: list[_Word]) -> bool:
+    """The run is a line by itself: nothing but spaces between it and the line breaks (or the text's ends)."""
+    after = text[run[-1].end:].lstrip(" \t")
+    return _line_start(text, run[0].start) and (not after or after[0] == "\n" or after.startswith("\\n"))
+
+
+def _in_name_context(text: str, word: _Word) -> bool:
+    """A naming verb or a greeting before it (a speech verb for census first names), a comma before it and "?"/"!"
+    after it, or a text that opens with it and a comma and goes on addressing someone ("Marek, can I ...")."""
+    before = text[max(0, word.start - 40):word.start]
+    if _NAMED_BEFORE.search(before) or (word.first and _SPEECH_BEFORE.search(before)):
+        return True
+    if _LOWER_COMMA.search(before) and _ADDRESS_AFTER.match(text, word.end):  # not a list of companies
+        return True
+    return not text[:word.start].strip() and bool(_ADDRESS_OPENS.match(text, word.end))
 
 
 def _match_lists(text: str, runs: list[list[_Word]], found: list[tuple[int, int, float, str]],
@@ -231,23 +280,39 @@ def _match_lists(text: str, runs: list[list[_Word]], found: list[tuple[int, int,
 
 def _match_speakers(text: str, runs: list[list[_Word]], found: list[tuple[int, int, float, str]],
                     ) -> list[tuple[int, int, float, str]]:
-    """Speakers of a dialogue: two or more lines that start with a name-like word and a colon ("Halldór: ...")."""
-    speakers = [r[0] for r in runs if len(r) == 1 and r[0].namelike and text[r[0].end:r[0].end + 1] == ":"
-                and _line_start(text, r[0].start)]
-    if len(speakers) < 2:
+    """Speakers: two or more lines that start with a name-like word and a colon ("Halldór: ..."; then census first
+    names that are also words, "Ruby:", speak too), or one such line after a line break whose word is a census first
+    name or no English word ("...!\\nJimmy: You saved"); label abbreviations ("Fax:", "Re:") never."""
+    labels = [r[0] for r in runs if len(r) == 1 and text[r[0].end:r[0].end + 1] == ":" and _line_start(text, r[0].start)
+              and text[r[0].start:r[0].end].lower() not in _LABELS]
+    if len([w for w in labels if w.namelike]) >= 2:  # a dialogue: census first names that are words speak too
+        speakers = [w for w in labels if w.namelike or w.first]
+    else:  # otherwise a census first name or a non-English word after a line break ("...!\nJimmy: You saved")
+        speakers = [w for w in labels if w.start > 0 and (w.first or w.unknown)]
+    if not speakers:
         return []
     return [(w.start, w.end, SINGLE, "dialogue speaker") for w in speakers
             if not any(s < w.end and w.start < e for s, e, *_ in found)]
 
 
 def _match_mentions(text: str, runs: list[list[_Word]], found: list[tuple[int, int, float, str]],
+                    ner: list[tuple[int, int, float, str]], other_ents: frozenset[str] = frozenset(),
                     ) -> list[tuple[int, int, float, str]]:
-    """Single words that repeat part of a multi-word name found in the same text ("... to Nikolaj Petrussen", then
-    "Nikolaj")."""
+    """Runs of up to three name-like words holding a word of a multi-word name found here ("... to Nikolaj
+    Petrussen", then "Nikolaj") or a one-word name spaCy tagged in the same text ("Kotoya had given Kotoya": spaCy
+    tags the second only; "verses from Elbek Eldarkhanov's ... early Eldarkhanov?"). A spaCy word counts only if it
+    occurs at most twice and spaCy tags no mention of it as another type (a company named again and again, tagged
+    PERSON once and ORG elsewhere, is no name)."""
     parts = {part for s, e, *_ in found for part in text[s:e].split() if " " in text[s:e].strip() and len(part) > 1}
-    return [(r[0].start, r[0].end, SINGLE, "another mention of a name") for r in runs
-            if len(r) == 1 and r[0].namelike and text[r[0].start:r[0].end] in parts
-            and not any(s < r[0].end and r[0].start < e for s, e, *_ in found)]
+    words = [text[s:e] for s, e, *_ in ner if " " not in text[s:e].strip() and len(text[s:e]) > 2]
+    parts |= {w for w in words if w not in other_ents and len(re.findall(r"\b%s\b" % re.escape(w), text)) <= 2}
+    out = []
+    for run in runs:
+        if len(run) > 3 or any(s < run[-1].end and run[0].start < e for s, e, *_ in found + ner):
+            continue
+        if any(text[w.start:w.end] in parts for w in run) and all(w.namelike for w in run):
+            out.append((run[0].start, run[-1].end, SINGLE, "another mention of a name"))
+    return out
 
 
 class NameListRecognizer(EntityRecognizer):
@@ -270,7 +335,8 @@ class NameListRecognizer(EntityRecognizer):
         ner = [(e.start_char, e.end_char, 0.0, "spaCy") for e in getattr(doc, "ents", ()) if e.label_ == "PERSON"]
         found += _match_lists(text, runs, found + ner)
         found += _match_speakers(text, runs, found + ner)
-        found += _match_mentions(text, runs, found)
+        other = frozenset(e.text for e in getattr(doc, "ents", ()) if e.label_ != "PERSON")
+        found += _match_mentions(text, runs, found, ner, other)
         return [self._result(*m) for m in found]
 
     def _result(self, start: int, end: int, score: float, rule: str) -> RecognizerResult:

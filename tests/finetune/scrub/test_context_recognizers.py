@@ -19,6 +19,8 @@ def scrubber():
     ("Mr. Tom Okafor called twice", "Mr. <PERSON> called twice"),
     ("Name: Ann Lee", "Name: <PERSON>"),
     ("Dear John S. Miller,", "Dear <PERSON>,"),
+    ("Her maiden name is Åström", "Her maiden name is <PERSON>"),  # a capital outside A-Z
+    ("What's your name? Dawid Szuta", "What's your name? <PERSON>"),
 ])
 def test_a_name_after_a_title_is_replaced_whole(scrubber, text, expected):
     assert scrubber.scrub([text])[0].text == expected

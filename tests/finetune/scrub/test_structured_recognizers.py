@@ -45,6 +45,8 @@ def scrubber():
     ("Write 03.28.30.47.39 down", "PHONE_NUMBER", "03.28.30.47.39"),
     ("or try 032 572 74 60 later", "PHONE_NUMBER", "032 572 74 60"),
     ("or (73) 113-875 after six", "PHONE_NUMBER", "(73) 113-875"),
+    # issue #18, this stop (Ofcom's drama range 01632 960xxx): 11 unbroken digits right after a phone label
+    ("Contact\\nPhone:\\n01632960723\\nE-mail:", "PHONE_NUMBER", "01632960723"),
 ])
 def test_structured_values_are_found(scrubber, text, entity, value):
     [spans] = scrubber.spans([text])
@@ -63,6 +65,39 @@ def test_structured_values_are_found(scrubber, text, entity, value):
 def test_cfpb_like_text_is_left_alone(scrubber, text):
     [spans] = scrubber.spans([text])
     assert [(kind, text[a:b]) for kind, a, b in spans] == []
+
+
+@pytest.mark.parametrize("text", [
+    "the server 192.168.10.200 was down",  # an IPv4 address (the IP recognizer has it)
+    "as 15 USC 1681 and 15 U.S.C. 1692k say",  # statute sections Presidio's PhoneRecognizer takes for short numbers
+])
+def test_not_a_phone_number(scrubber, text):
+    [spans] = scrubber.spans([text])
+    assert [text[a:b] for kind, a, b in spans if kind == "PHONE_NUMBER"] == []
+
+
+def test_not_a_phone_number_next_to_phone_words():
+    """Full mode, where context words lift the weak phone patterns: times, SSN shapes and dates stay no phone."""
+    texts = ["Phone log 2021-04-09 07:43:04 saved",  # a time stamp
+             "my social security number is 219-09-9999",  # SSN-shaped 3-2-4 after "number"
+             "the number 14.05.2021 on the phone bill"]  # a date next to phone words
+    with Scrubber(ScrubConfig(mode="full", entities=["PHONE_NUMBER"], n_process=1)) as full:
+        found = full.spans(texts)
+    assert [[t[a:b] for kind, a, b in spans if kind == "PHONE_NUMBER"] for t, spans in zip(texts, found)] == [[]] * 3
+
+
+@pytest.mark.parametrize("text, start, end, fragment", [
+    ("at 08:25:10.155682 today", 9, 18, True),  # "10.155682" after "25:"
+    ("on 2011-06-15 23:59 it", 3, 16, True),  # "2011-06-15 23" before ":59"
+    ("ip 192.168.10.200 down", 3, 17, True),
+    ("call 030 1234567 now", 5, 16, False),
+    ("ring 03.28.30.47.39 now", 5, 19, False),
+    ("under 15 USC 1681 the", 13, 17, True),  # a section number, 4 digits
+])
+def test_number_fragments(text, start, end, fragment):
+    from finetune.scrub._engine import is_number_fragment
+
+    assert is_number_fragment(text, start, end) is fragment
 
 
 def test_shipped_entities_are_skipped_without_the_shipped_recognizers():
