@@ -52,7 +52,8 @@ class Browser:
         self._ids = itertools.count(1)
 
     def __enter__(self) -> Browser:
-        self._profile = None if self.profile else tempfile.TemporaryDirectory(prefix="govaudit-cdp-")
+        self._profile = None if self.profile else tempfile.TemporaryDirectory(prefix="govaudit-cdp-",
+                                                                              ignore_cleanup_errors=True)
         profile = self.profile or self._profile.name
         self._proc = subprocess.Popen([CHROMIUM, *_FLAGS, "--remote-debugging-port=0", f"--user-data-dir={profile}",
                                        f"--window-size={self.width},{self.height}", "about:blank"],
@@ -84,7 +85,19 @@ class Browser:
                 self._proc.kill()
                 self._proc.wait()
             if self._profile is not None:
-                self._profile.cleanup()
+                self._remove_profile()
+
+    def _remove_profile(self) -> None:
+        """Chromium's helper processes can still write into the profile for a moment after the browser exits."""
+        for _ in range(40):
+            try:
+                shutil.rmtree(self._profile.name)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.25)
+        self._profile.cleanup()
 
     def _devtools_port(self) -> int:
         assert self._proc.stderr is not None
