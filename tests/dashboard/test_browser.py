@@ -78,12 +78,7 @@ def test_run_page_renders_the_verdict_in_chromium(tmp_path):
         if os.environ.get("GOVAUDIT_SCREENSHOT"):
             shutil.copyfile(shot, os.environ["GOVAUDIT_SCREENSHOT"])
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        _stop(proc)
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt-get install -y chromium)")
@@ -116,12 +111,7 @@ def test_signoff_page_on_a_rolled_back_ledger_in_chromium(tmp_path):
         assert "signoff-head.json is missing" in shown
         assert "Not approved for this evidence" in shown and "trail intact" not in shown
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        _stop(proc)
 
 
 def _drawn() -> str:
@@ -233,9 +223,4 @@ def test_run_page_drill_down_in_chromium_at_1440px(tmp_path):
             errors = [e for e in browser.console_errors() if "status of 404" not in e]
             assert errors == [], errors
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        _stop(proc)
