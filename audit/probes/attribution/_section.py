@@ -55,6 +55,17 @@ def sensitive_mask(text: str, spans: list[tuple[int, int]], swappers: list[Swapp
     return np.array([any(s < he and hs < e for hs, he in hits) for s, e in spans], dtype=bool)
 
 
+def convergence_note(large: int, total: int, threshold: float, unit: str) -> str | None:
+    """The record's (and console's) warning when `large` of `total` attributions stay above the convergence
+    threshold after refinement."""
+    if not large:
+        return None
+    note = (f"{large} of {total} {unit} have a relative convergence delta above {threshold:.0%} "
+            f"even after refinement: their attributions are approximate (raise attribution.n_steps)")
+    warn(note)
+    return note
+
+
 def reliance_share(scores: np.ndarray, mask: np.ndarray) -> float:
     """Fraction of the example's absolute attribution mass on sensitive words."""
     total = np.abs(scores).sum()
@@ -142,11 +153,7 @@ def attribution_section(classifier: LoadedClassifier, table: pd.DataFrame, confi
     shares = np.array([reliance_share(a.scores, sensitive_mask(t, a.spans, swappers)) for t, a in zip(texts, attrs)])
     rel = np.array([a.relative_delta for a in attrs])
     large = int((rel > config.delta_warning).sum())
-    note = None
-    if large:
-        note = (f"{large} of {len(attrs)} examples have a relative convergence delta above {config.delta_warning:.0%} "
-                f"even after refinement: their attributions are approximate (raise attribution.n_steps)")
-        warn(note)
+    note = convergence_note(large, len(attrs), config.delta_warning, "examples")
     group_reliance, by_group = [], {}
     for feature in sensitive_features:
         by_group[feature] = {}

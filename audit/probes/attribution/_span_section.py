@@ -13,14 +13,14 @@ import numpy as np
 import pandas as pd
 
 from audit.core.config import AttributionConfig
-from audit.core.console import info, warn
+from audit.core.console import info
 from audit.core.spans import SpanDoc, tags_to_spans, word_tags
 from audit.core.token_io import LoadedTokenClassifier
 from audit.probes.counterfactual import bootstrap_mean
 from audit.record import Estimate, SpanAttributionSection, SpanTypeAttribution
 
 from ._lig import resolve_precision
-from ._section import N_TOP_WORDS, reliance_share, stratified_sample
+from ._section import N_TOP_WORDS, convergence_note, reliance_share, stratified_sample
 from ._spans import SpanAttribution, SpanTarget, attribute_spans
 
 __all__ = ["MIN_WORD_DOCS", "span_attribution_section"]
@@ -103,11 +103,7 @@ def span_attribution_section(classifier: LoadedTokenClassifier, docs: list[SpanD
     others = labels != person_label
     rel = np.array([a.relative_delta for a in attrs])
     large = int((rel > config.delta_warning).sum())
-    note = None
-    if large:
-        note = (f"{large} of {len(attrs)} spans have a relative convergence delta above {config.delta_warning:.0%} "
-                f"even after refinement: their attributions are approximate (raise attribution.n_steps)")
-        warn(note)
+    note = convergence_note(large, len(attrs), config.delta_warning, "spans")
     return SpanAttributionSection(
         n_steps=config.n_steps, precision=precision, person_label=person_label, spans_predicted=len(spans),
         n_spans=len(sample), n_docs=len(set(doc_ids.tolist())), per_type=per_type,
