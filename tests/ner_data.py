@@ -79,9 +79,11 @@ def vocab_texts() -> list[str]:
     return [t.replace("{P}", " ".join(FIRST)).replace("{C}", " ".join(CITIES)) for t in TEMPLATES]
 
 
-def train_token_run(tmp_path: Path, docs: list[dict], *, epochs: int = 6, **sections) -> tuple[str, list[str]]:
-    """Write `docs`, build a tiny BERT base on their words, `govaudit train` a token classifier (unscrubbed waiver);
-    returns the run id and the `--config/--runs-root` arguments. `sections` override config sections (ner, ...)."""
+def train_token_run(tmp_path: Path, docs: list[dict], *, epochs: int = 6, vocab: list[str] | None = None,
+                    **sections) -> tuple[str, list[str]]:
+    """Write `docs`, build a tiny BERT base on their words (or `vocab`), `govaudit train` a token classifier
+    (unscrubbed waiver); returns the run id and the `--config/--runs-root` arguments. `sections` override config
+    sections (ner, ...)."""
     import yaml
 
     from audit.cli import main
@@ -89,7 +91,7 @@ def train_token_run(tmp_path: Path, docs: list[dict], *, epochs: int = 6, **sect
 
     tmp_path.mkdir(parents=True, exist_ok=True)
     write_jsonl(tmp_path / "data.jsonl", docs)
-    base = tiny_models.make_tiny_token_model(tmp_path / "base", [d["text"] for d in docs])
+    base = tiny_models.make_tiny_token_model(tmp_path / "base", vocab or [d["text"] for d in docs])
     config = {"name": "ner", "task": "token_classification",
               "data": {"train": {"path": "data.jsonl"}, "text_columns": ["text"], "label_column": "spans",
                        "id_column": "id"},

@@ -1,16 +1,14 @@
 """Entity-recall parity: name swaps inside person spans, and a model biased against one group's names is caught."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import yaml
 
 from audit.cli import main
 from audit.core.spans import Span, SpanDoc, words_of
 from audit.probes.entity_parity import swap_name
 from audit.record.store import RunStore
-from tests import tiny_models
+from tests import ner_data
 
 MALE = ["John", "Paul", "Mike", "Kevin", "Steve", "Greg", "Jeff"]
 FEMALE = ["Amy", "Joan", "Lisa", "Sarah", "Diana", "Kate", "Ann"]
@@ -42,20 +40,7 @@ def _biased_docs() -> list[dict]:
 
 def test_audit_of_a_token_classifier_reports_lower_recall_for_the_missed_group(tmp_path: Path):
     docs = _biased_docs()
-    (tmp_path / "data.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
-    base = tiny_models.make_tiny_token_model(tmp_path / "base", [d["text"] for d in docs])
-    config = {"name": "ner", "task": "token_classification",
-              "data": {"train": {"path": "data.jsonl"}, "text_columns": ["text"], "label_column": "spans",
-                       "id_column": "id"},
-              "model": {"base": str(base), "max_length": 32}, "split": {"validation_size": 0.15, "test_size": 0.25},
-              "train": {"epochs": 4, "batch_size": 8, "learning_rate": 5e-3, "early_stopping_patience": 0,
-                        "class_weights": False},
-              "ner": {"n_boot": 50, "person_label": "PER", "name_groups": ["male", "female"]},
-              "runs": {"root": "runs"}}
-    (tmp_path / "govaudit.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    common = ["--config", str(tmp_path / "govaudit.yaml"), "--runs-root", str(tmp_path / "runs")]
-    assert main(["--quiet", "train", *common, "--allow-unscrubbed", "--reason", "synthetic"]) == 0
-    [run] = [p.name for p in (tmp_path / "runs").iterdir() if p.is_dir() and not p.name.startswith(".")]
+    run, common = ner_data.train_token_run(tmp_path, docs, epochs=4)
     assert main(["--quiet", "audit", *common, "--run", run]) == 0
     record = RunStore(tmp_path / "runs").load(run)
     assert record.stages == ["train", "audit"] and record.entities.n_docs == 70

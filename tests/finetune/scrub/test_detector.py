@@ -17,7 +17,7 @@ from audit.core.config import DetectorConfig, ScrubConfig
 from audit.core.errors import BadInputError
 from audit.record.store import RunStore
 from finetune.scrub import Scrubber, scrub_texts
-from tests import ner_data, tiny_models
+from tests import ner_data
 
 TEXTS = ["my name is Omar and i live in Lima .", "Yuki moved to Oslo last year", "the lender never answered"]
 
@@ -26,20 +26,9 @@ TEXTS = ["my name is Omar and i live in Lima .", "Yuki moved to Oslo last year",
 def run_dir(tmp_path_factory) -> Path:
     """A finished token-classification run (govaudit train) on PER/LOC template sentences."""
     tmp = tmp_path_factory.mktemp("detector")
-    ner_data.write_jsonl(tmp / "data.jsonl", ner_data.make_docs(120))
-    base = tiny_models.make_tiny_token_model(tmp / "base", ner_data.vocab_texts())
-    config = {"name": "ner", "task": "token_classification",
-              "data": {"train": {"path": "data.jsonl"}, "text_columns": ["text"], "label_column": "spans",
-                       "id_column": "id"},
-              "model": {"base": str(base), "max_length": 32}, "split": {"validation_size": 0.15, "test_size": 0.25},
-              "train": {"epochs": 8, "batch_size": 8, "learning_rate": 5e-3, "early_stopping_patience": 0,
-                        "class_weights": False},
-              "ner": {"n_boot": 0}, "runs": {"root": "runs"}}
-    (tmp / "govaudit.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    assert main(["--quiet", "train", "--config", str(tmp / "govaudit.yaml"), "--allow-unscrubbed", "--reason",
-                 "synthetic names, no real PII"]) == 0
-    [run] = [p for p in (tmp / "runs").iterdir() if p.is_dir() and not p.name.startswith(".")]
-    return run
+    run, _ = ner_data.train_token_run(tmp, ner_data.make_docs(120), epochs=8, vocab=ner_data.vocab_texts(),
+                                      ner={"n_boot": 0})
+    return tmp / "runs" / run
 
 
 def _config(run: Path, **detector) -> ScrubConfig:
