@@ -206,6 +206,11 @@ def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
 
         registry.add_recognizer(NameListRecognizer(supported_language=LANGUAGE))
         spec.custom_recognizers.append(registry.recognizers[-1].name)
+    if config.builtin_recognizers:  # IBANs of any country code with valid check digits: finetune/scrub/_iban.py
+        from ._iban import AnyCountryIbanRecognizer
+
+        registry.add_recognizer(AnyCountryIbanRecognizer(supported_language=LANGUAGE))
+        spec.custom_recognizers.append(registry.recognizers[-1].name)
     if config.detector is not None:  # a trained token classifier (finetune/scrub/_detector.py); its types are added
         from ._detector import TokenClassifierRecognizer
 
