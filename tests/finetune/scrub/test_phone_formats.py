@@ -32,6 +32,8 @@ def _phones(scrubber: Scrubber, text: str) -> list[str]:
     ("Jane Doe\\n070-123 45 67\\n", "070-123 45 67"),
     ("Jane Doe\\n073 691-82-96\\n", "073 691-82-96"),
     ("got 011563015 from her", "011563015"),  # trunk 0 + 8 digits unbroken
+    ("Jane Doe\\n0341 7456373 x12\\n", "0341 7456373 x12"),  # with its extension
+    ("Info:\\n032 572 74 60 x12\\n", "032 572 74 60 x12"),
 ])
 def test_trunk_zero_national_formats(scrubber, text, value):
     assert value in _phones(scrubber, text)
@@ -45,6 +47,9 @@ def test_trunk_zero_national_formats(scrubber, text, value):
     ("or 9468 5328 instead", "9468 5328"),  # 4-4
     ("note 279-62-05 here", "279-62-05"),  # 3-2-2
     ("note 706 07 78 here", "706 07 78"),
+    ("or 9123-4567 later", "9123-4567"),  # 4-4 with a hyphen
+    ("or 2990154934 later", "2990154934"),  # 10 digits unbroken, not led by 0 or 1
+    ("She gave me 434-8140 ext. 12 and left", "434-8140 ext. 12"),  # with its extension
 ])
 def test_short_subscriber_numbers(scrubber, text, value):
     assert value in _phones(scrubber, text)
@@ -83,6 +88,8 @@ def test_after_a_phone_label(scrubber, text, value):
     "it is at 575 1815 street",  # a house number before a street
     "Part: 12345678 and at: 1234567",  # no phone label
     "the loan of 500 1000 days late",
+    "ZIP 12345-6789, from 2019-2020, in 1000-2000 dollars",  # ZIP+4, a year range, an amount range
+    "saved at 1701388800 epoch",  # a Unix time stamp (10 digits led by 1)
 ])
 def test_not_phone_numbers(scrubber, text):
     """Amounts, years, dates, times, IPv4 addresses, house numbers and unlabelled digit runs stay no phone."""
