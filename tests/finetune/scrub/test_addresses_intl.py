@@ -39,10 +39,10 @@ def found(scrubber, text):
     ("at the corner of Moreau Crescent and Lemaire Heights", "STREET_ADDRESS",
      "Moreau Crescent and Lemaire Heights"),
     # the last line of a multi-line address: place name(s) + postcode, or postcode + town
-    ("Suite 4\\n Smithton\\n Trinidad and Tobago 40419", "ZIP_CODE", "40419"),
-    ("Apt. 9\\n Westland\\n** Papua New Guinea 4041\\nPhone", "ZIP_CODE", "4041"),
-    ("Hauptweg 5\n 80331 München\n", "ZIP_CODE", "80331"),
-    ("Kerkstraat 1\\n 2514 JH Den Haag\\n", "ZIP_CODE", "2514 JH"),
+    ("Suite 4\\n Smithton\\n Trinidad and Tobago 40419", "STREET_ADDRESS", "40419"),
+    ("Apt. 9\\n Westland\\n** Papua New Guinea 4041\\nPhone", "STREET_ADDRESS", "4041"),
+    ("Hauptweg 5\n 80331 München\n", "STREET_ADDRESS", "80331"),
+    ("Kerkstraat 1\\n 2514 JH Den Haag\\n", "STREET_ADDRESS", "2514 JH"),
 ])
 def test_addresses_are_found(scrubber, text, entity, value):
     assert (entity, value) in found(scrubber, text)
