@@ -65,3 +65,13 @@ def test_cfpb_like_text_has_no_address(scrubber, text):
 
 def test_address_recognizers_are_loaded_and_recorded(scrubber):
     assert {"govaudit_struct_address_intl", "govaudit_struct_postcode_line"} <= set(scrubber.spec.custom_recognizers)
+
+
+def test_shipped_yaml_is_the_build_script_output():
+    import runpy
+
+    from finetune.scrub import _engine
+
+    directory = _engine.BUILTIN_RECOGNIZERS_DIR
+    built = runpy.run_path(str(directory / "build_addresses.py"))["build"]()
+    assert (directory / "addresses.yaml").read_text(encoding="utf-8") == built
