@@ -1,8 +1,11 @@
-"""PERSON recognizer from the US Census 1990 name lists (finetune/scrub/recognizers/names, public domain).
+"""PERSON recognizer from name lists (finetune/scrub/recognizers/names): US Census 1990 (public domain) and Faker.
 
 A Presidio `EntityRecognizer`. Capitalised words are looked up, accents folded ("Földesy" -> FOLDESY), in the census
-first-name and surname lists and in a list of English words (the WordNet index of spaCy's en_core_web_sm). Within a
-run of capitalised words on one line, strongest rule first:
+first-name and surname lists, in the first names and surnames of Faker's person locales (MIT; Latin script, no
+frequencies) and in a list of English words (the WordNet index of spaCy's en_core_web_sm). A Faker name counts only
+if it is no English word at all ("Igor", "Kazlauskas"; not "Hope", "Wells"); a Faker first name then counts like a
+frequent census first name (alone too), a Faker surname like a census surname. Within a run of capitalised words on
+one line (a possessive ends a run: "Jaka Dolinšek's Cautionary Tales"), strongest rule first:
 - a first name followed by up to three surnames, initials or capitalised non-English words ("Ágnes Földesy",
   "Julieta S Almeida"); a first name that is also an English verb/adjective ("Chase", "Grant") only before a surname;
 - two name-like words around an initial ("Nikolaj N Møller");
@@ -10,7 +13,8 @@ run of capitalised words on one line, strongest rule first:
 - exactly two capitalised non-English words, not at a sentence start ("assistant to Nikolaj Petrussen"; weaker);
 - a run of 2-4 name-like words that is a line by itself, opened by a first name or a non-English word (a letter
   head or signature: "Quirijn Aldenhoven\\nSenior buyer");
-- a first name alone among the `COMMON_FIRST_NAMES` most frequent, not an English verb/adjective ("said Gladys");
+- a first name alone among the `COMMON_FIRST_NAMES` most frequent or from Faker, not an English verb/adjective
+  ("said Gladys", "Mikołaj moved");
 - a single first name or non-English word after a naming verb or a greeting ("named him Torvald", "calls me Kim",
   "Hi Zdenka"), a census first name after a speech verb ("said Wendell"), or in a direct address ("Remember me,
   Alain?", a text opening "Marek, can I ...").
@@ -21,8 +25,9 @@ more lines, or one line after a line break); other mentions of a word of a multi
 Petrussen ... Nikolaj") or of a one-word name spaCy tagged ("Kotoya had given Kotoya").
 A surname counts if it is not an English verb/adjective/adverb and, when it is also an English noun, is among the
 `COMMON_SURNAMES` most frequent ("Baker" yes, "Payment" no). A run of capitalised words holding a company or address
-word ("Bank", "Street", "Financial") is never a name. Lower-case and all-capital names are not found. The lists are
-US-centric (1990): other names are found only through the rules for unknown words.
+word ("Bank", "Street", "Financial") is never a name. Lower-case and all-capital names are not found. Names in
+neither list (and Cyrillic, Greek, ... names written in Latin letters, which Faker lists only in their own script)
+are found only through the rules for unknown words.
 """
 from __future__ import annotations
 
@@ -100,10 +105,12 @@ class _Lists:
     last: dict[str, int]  # surname -> frequency rank (1 = most frequent)
     nouns: frozenset[str]  # English words WordNet lists only as nouns
     other: frozenset[str]  # English verbs, adjectives, adverbs
+    faker_first: frozenset[str]  # first names of Faker's person locales (folded keys)
+    faker_last: frozenset[str]  # surnames of Faker's person locales (folded keys)
 
 
 def _read(name: str) -> list[str]:
-    return gzip.decompress((NAMES_DIR / name).read_bytes()).decode("ascii").split("\n")[:-1]
+    return gzip.decompress((NAMES_DIR / name).read_bytes()).decode("utf-8").split("\n")[:-1]
 
 
 @lru_cache(maxsize=1)
@@ -112,7 +119,9 @@ def _lists() -> _Lists:
     return _Lists(first={name: rank for rank, name in enumerate(_read("first.txt.gz"), 1)},
                   last={name: rank for rank, name in enumerate(_read("last.txt.gz"), 1)},
                   nouns=frozenset(w[:-2] for w in english if w.endswith("\tn")),
-                  other=frozenset(w for w in english if not w.endswith("\tn")) | _AMBIGUOUS)
+                  other=frozenset(w for w in english if not w.endswith("\tn")) | _AMBIGUOUS,
+                  faker_first=frozenset(map(_fold, _read("faker_first.txt.gz"))),
+                  faker_last=frozenset(map(_fold, _read("faker_last.txt.gz"))))
 
 
 def _fold(word: str) -> str:
@@ -139,11 +148,12 @@ def _capitalised(word: str) -> bool:
 class _Word:
     """One capitalised word and what the lists say about it."""
 
-    __slots__ = ("start", "end", "initial", "title", "english", "ambiguous", "first", "alone", "listed", "surname",
-                 "common_surname", "blocked")
+    __slots__ = ("start", "end", "possessive", "initial", "title", "english", "ambiguous", "first", "alone",
+                 "listed", "surname", "common_surname", "blocked")
 
     def __init__(self, text: str, start: int, end: int, lists: _Lists) -> None:
-        if text.endswith(("'s", "’s")):  # possessive: "Amanda's"
+        self.possessive = text.endswith(("'s", "’s"))  # "Amanda's"
+        if self.possessive:
             text, end = text[:-2], end - 2
         self.start, self.end = start, end
         self.initial = len(text) == 1
@@ -151,10 +161,14 @@ class _Word:
         self.ambiguous = lower in lists.other  # also an English verb/adjective/adverb ("Will", "Young")
         self.english = self.ambiguous or any(f in lists.nouns or f in lists.other for f in _base_forms(lower))
         self.title = all(p[:1].isupper() and p[1:].islower() for p in re.split("[-'’]", text) if p)
-        self.first = not self.initial and key in lists.first
-        self.alone = self.first and not self.ambiguous and len(key) > 2 and lists.first[key] <= COMMON_FIRST_NAMES
+        # a Faker first name counts if it is no English word at all ("Igor"; not "Hope", "Wells", "Texas")
+        faker_first = key in lists.faker_first and not self.english
+        self.first = not self.initial and (key in lists.first or faker_first)
+        self.alone = self.first and not self.ambiguous and len(key) > 2 and (
+            faker_first or lists.first.get(key, COMMON_FIRST_NAMES + 1) <= COMMON_FIRST_NAMES)
         rank = lists.last.get(key, 0)
-        self.listed = bool(rank) and not self.ambiguous  # a census surname, maybe also an English noun
+        # a census surname (maybe also an English noun) or a Faker one that is no English word
+        self.listed = (bool(rank) or key in lists.faker_last and not self.english) and not self.ambiguous
         self.surname = self.listed and (not self.english or rank <= COMMON_SURNAMES)
         self.common_surname = 0 < rank <= COMMON_SURNAMES  # "Young", "Brown": after a first name
         self.blocked = lower in _ORG_WORDS
@@ -189,7 +203,7 @@ def _runs(text: str, lists: _Lists) -> list[list[_Word]]:
             runs[-1].append(item)
         else:
             runs.append([item])
-        prev_end = match.end()
+        prev_end = -1 if item.possessive else match.end()  # "Jaka Dolinšek's Cautionary Tales": the name ends
     return runs
 
 
@@ -316,11 +330,11 @@ def _match_mentions(text: str, runs: list[list[_Word]], found: list[tuple[int, i
 
 
 class NameListRecognizer(EntityRecognizer):
-    """PERSON from the census first-name and surname lists (rules in the module docstring)."""
+    """PERSON from the census and Faker first-name and surname lists (rules in the module docstring)."""
 
     def __init__(self, supported_language: str = "en") -> None:
         super().__init__(supported_entities=["PERSON"], name="govaudit_person_name_lists",
-                         supported_language=supported_language, version="census-1990")
+                         supported_language=supported_language, version="census-1990+faker-40.63.0")
 
     def load(self) -> None:
         self.lists = _lists()
