@@ -7,7 +7,8 @@ if it is no English word at all ("Igor", "Kazlauskas"; not "Hope", "Wells"); a F
 frequent census first name (alone too), a Faker surname like a census surname. Within a run of capitalised words on
 one line (a possessive ends a run: "Jaka Dolinšek's Cautionary Tales"), strongest rule first:
 - a first name followed by up to three surnames, initials or capitalised non-English words ("Ágnes Földesy",
-  "Julieta S Almeida"); a first name that is also an English verb/adjective ("Chase", "Grant") only before a surname;
+  "Julieta S Almeida"); a first name that is also an English verb/adjective ("Chase", "Grant") only before a surname,
+  a Faker first name that is an English word ("Sonata", "Sander") only before a surname that ends the run;
 - two name-like words around an initial ("Nikolaj N Møller");
 - a capitalised non-English word followed by a surname ("Homero Portillo");
 - exactly two capitalised non-English words, not at a sentence start ("assistant to Nikolaj Petrussen"; weaker);
@@ -19,8 +20,9 @@ one line (a possessive ends a run: "Jaka Dolinšek's Cautionary Tales"), stronge
   "Hi Zdenka"), a census first name after a speech verb ("said Wendell"), or in a direct address ("Remember me,
   Alain?", a text opening "Marek, can I ...").
 Lower-case surname particles (van, der, de, von, da, ...) between capitalised words keep them one run.
-Then across the text: single names in a list ("founders: Kónya, Becker and Vasquez") that holds two known names or a
-person already found (by these rules or, in full mode, by spaCy's NER); dialogue speakers ("Halldór: ..." on two or
+Then across the text: single names in a list ("founders: Kónya, Becker and Vasquez") that holds two known names (they
+vouch for unknown words and for listed surnames that are English words: "Hardy, Novak and Horvat") or a person already
+found (by these rules or, in full mode, by spaCy's NER); dialogue speakers ("Halldór: ..." on two or
 more lines, or one line after a line break); other mentions of a word of a multi-word name found here ("Nikolaj
 Petrussen ... Nikolaj") or of a one-word name spaCy tagged ("Kotoya had given Kotoya").
 A surname counts if it is not an English verb/adjective/adverb and, when it is also an English noun, is among the
@@ -148,8 +150,8 @@ def _capitalised(word: str) -> bool:
 class _Word:
     """One capitalised word and what the lists say about it."""
 
-    __slots__ = ("start", "end", "possessive", "initial", "title", "english", "ambiguous", "first", "alone",
-                 "listed", "surname", "common_surname", "blocked")
+    __slots__ = ("start", "end", "possessive", "initial", "title", "english", "ambiguous", "first", "weak_first",
+                 "alone", "listed", "any_surname", "surname", "common_surname", "blocked")
 
     def __init__(self, text: str, start: int, end: int, lists: _Lists) -> None:
         self.possessive = text.endswith(("'s", "’s"))  # "Amanda's"
@@ -164,10 +166,14 @@ class _Word:
         # a Faker first name counts if it is no English word at all ("Igor"; not "Hope", "Wells", "Texas")
         faker_first = key in lists.faker_first and not self.english
         self.first = not self.initial and (key in lists.first or faker_first)
+        # a Faker first name that is an English word ("Sonata", "Mare"): a first name only before a known surname that
+        # ends the run ("Sonata Narušis"; not "West Lake Portfolio")
+        self.weak_first = not (self.initial or self.first) and key in lists.faker_first
         self.alone = self.first and not self.ambiguous and len(key) > 2 and (
             faker_first or lists.first.get(key, COMMON_FIRST_NAMES + 1) <= COMMON_FIRST_NAMES)
         rank = lists.last.get(key, 0)
         # a census surname (maybe also an English noun) or a Faker one that is no English word
+        self.any_surname = bool(rank) or key in lists.faker_last  # in a surname list, maybe an English word too
         self.listed = (bool(rank) or key in lists.faker_last and not self.english) and not self.ambiguous
         self.surname = self.listed and (not self.english or rank <= COMMON_SURNAMES)
         self.common_surname = 0 < rank <= COMMON_SURNAMES  # "Young", "Brown": after a first name
@@ -228,7 +234,8 @@ def _match_run(text: str, run: list[_Word]) -> list[tuple[int, int, float, str]]
             if not (nxt.listed or nxt.common_surname or nxt.initial or nxt.unknown or (nxt.first and not nxt.english)):
                 break
             rest.append(nxt)
-        if word.first and rest and (not word.ambiguous or any(w.surname for w in rest)):
+        if rest and ((word.first and not word.ambiguous) or (word.first and any(w.surname for w in rest))
+                     or (word.weak_first and any(w.surname for w in rest) and i + len(rest) == len(run) - 1)):
             last = rest[-1]
             end = last.end + (1 if last.initial and text[last.end:last.end + 1] == "." else 0)
             out.append((word.start, end, STRONG, "first name + surname/initial/capitalised word"))
@@ -282,8 +289,8 @@ def _match_lists(text: str, runs: list[list[_Word]], found: list[tuple[int, int,
             chain.append(run)
             continue
         names = [r[0] for r in chain if len(r) == 1 and (r[0].surname or r[0].alone)]
-        if len(names) >= 2 and all(len(r) == 1 and (r[0] in names or r[0].unknown) for r in chain):
-            names = [r[0] for r in chain]  # two known names vouch for unknown words in the same list
+        if len(names) >= 2 and all(len(r) == 1 and (r[0] in names or r[0].unknown or r[0].any_surname) for r in chain):
+            names = [r[0] for r in chain]  # two known names vouch for unknown words and listed surnames (Field, Hardy)
         anchored = len(names) >= 2 or any(s < r[-1].end and r[0].start < e for r in chain for s, e, *_ in found)
         if len(chain) >= 2 and anchored:
             out.extend((w.start, w.end, LIST, "name in a list of names") for w in names

@@ -23,6 +23,10 @@ def names(recognizer: NameListRecognizer, text: str) -> list[str]:
     ("Oddný Bergþórsdóttir signed the lease.", ["Oddný Bergþórsdóttir"]),  # Faker first name + Faker surname
     ("Ilkamar Guðmundsson signed the lease.", ["Ilkamar Guðmundsson"]),  # unknown word + Faker surname
     ("The partners: Virtanen, Häkkinen and Kazlauskas.", ["Häkkinen", "Kazlauskas", "Virtanen"]),  # a list
+    # a Faker first name that is an English word ("sander"), before a known surname that ends the run
+    ("Sander Janssens opened the meeting.", ["Sander Janssens"]),
+    # two known names in a list vouch for a listed surname that is an English word too ("hardy")
+    ("Signed by Hardy, Novak and Horvat.", ["Hardy", "Horvat", "Novak"]),
     # a possessive ends a name: the words after it are no part of it
     ("a song from Jaka Dolinšek's Cautionary Tales", ["Jaka Dolinšek"]),
 ])
@@ -33,6 +37,8 @@ def test_finds_international_names(recognizer, text, expected):
 @pytest.mark.parametrize("text", [
     "Hope you moved to Texas; Wells Fargo and Victory were late.",  # Faker names that are English words
     "I wrote to Synchrony and Navient about Affirm.",
+    "I got a loan with West Lake Portfolio.",  # "West": a Faker first name and an English word; the run goes on
+    "I paid Chase, Citi and Discover.",
 ])
 def test_english_words_in_faker_lists_are_no_names(recognizer, text):
     assert names(recognizer, text) == []
