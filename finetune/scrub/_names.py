@@ -28,8 +28,8 @@ Petrussen ... Nikolaj") or of a one-word name spaCy tagged ("Kotoya had given Ko
 A surname counts if it is not an English verb/adjective/adverb and, when it is also an English noun, is among the
 `COMMON_SURNAMES` most frequent ("Baker" yes, "Payment" no). A run of capitalised words holding a company or address
 word ("Bank", "Street", "Financial") is never a name. Lower-case and all-capital names are not found. Names in
-neither list (and Cyrillic, Greek, ... names written in Latin letters, which Faker lists only in their own script)
-are found only through the rules for unknown words.
+neither list (and Greek, Arabic, ... names written in Latin letters, which Faker lists only in their own script;
+Cyrillic ones are romanized) are found only through the rules for unknown words.
 """
 from __future__ import annotations
 

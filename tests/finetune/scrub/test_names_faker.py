@@ -20,6 +20,7 @@ def names(recognizer: NameListRecognizer, text: str) -> list[str]:
 @pytest.mark.parametrize("text, expected", [
     ("Mikołaj moved to Gdańsk last spring.", ["Mikołaj"]),  # a Faker first name alone, at a sentence start
     ("Why did Žygimantas leave so early?", ["Žygimantas"]),
+    ("Why did Vsevolod leave so early?", ["Vsevolod"]),  # ru_RU's Всеволод, romanized
     ("Oddný Bergþórsdóttir signed the lease.", ["Oddný Bergþórsdóttir"]),  # Faker first name + Faker surname
     ("Ilkamar Guðmundsson signed the lease.", ["Ilkamar Guðmundsson"]),  # unknown word + Faker surname
     ("The partners: Virtanen, Häkkinen and Kazlauskas.", ["Häkkinen", "Kazlauskas", "Virtanen"]),  # a list

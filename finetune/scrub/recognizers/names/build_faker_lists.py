@@ -4,10 +4,10 @@
 
 Writes faker_first.txt.gz and faker_last.txt.gz: every first name and surname of every Faker person locale (the
 `first_names*` / `last_names*` lists and the romanized lists of ja_JP, zh_CN, zh_TW; Icelandic patronymics from
-is_IS's stems + "son" / "dóttir"), one word a line, sorted, UTF-8, Latin script only (a name with a letter of another
-script is left out); entries of several words ("De la Cruz") give their capitalised words. Nothing is filtered here:
-the recognizer applies the same English-word and company-word filters to these names as to the census names, and
-folds accents at load time. govaudit needs Faker only to rebuild these files, never at run time.
+is_IS's stems + "son" / "dóttir"), one word a line, sorted, UTF-8, Latin script only: Cyrillic names are romanized
+letter by letter (Егор -> Egor), a name with a letter of another script is left out; entries of several words ("De la
+Cruz") give their capitalised words. Nothing is filtered here: the recognizer applies the same English-word and
+company-word filters to these names as to the census names, and folds accents at load time. govaudit needs Faker only to rebuild these files, never at run time.
 """
 from __future__ import annotations
 
@@ -20,6 +20,20 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 _NAME = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+# Cyrillic -> Latin, letter by letter (the usual English-language spelling: Егор -> Egor, Жуков -> Zhukov; Russian,
+# Ukrainian, Bulgarian, Macedonian letters)
+_CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґўђјљњћџѓќѕ", [
+    "a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u",
+    "f", "kh", "ts", "ch", "sh", "shch", "-", "y", "-", "e", "yu", "ya", "i", "yi", "ye", "g", "u", "dj", "j",
+    "lj", "nj", "c", "dz", "gj", "kj", "dz"], strict=True))
+
+
+def _romanize(word: str) -> str:
+    """A Cyrillic word in Latin letters (other words unchanged)."""
+    if not all("\u0400" <= c <= "\u04ff" for c in word if c.isalpha()):
+        return word
+    out = "".join(_CYRILLIC.get(c.lower(), c).replace("-", "") for c in word)
+    return out[:1].upper() + out[1:]
 
 
 def _latin(word: str) -> bool:
@@ -33,9 +47,9 @@ def _words(values: object) -> set[str]:
     out = set()
     for value in values:
         if isinstance(value, str):
-            out |= {w for w in _NAME.findall(unicodedata.normalize("NFC", value))
-                    if len(w) > 1 and w[0].isupper() and _latin(w)}
-    return out
+            out |= {_romanize(w) for w in _NAME.findall(unicodedata.normalize("NFC", value))
+                    if len(w) > 1 and w[0].isupper()}
+    return {w for w in out if _latin(w)}
 
 
 def collect() -> tuple[dict[str, set[str]], str]:
