@@ -16,6 +16,7 @@ one line (a possessive ends a run: "Jaka Dolinšek's Cautionary Tales"), stronge
   head or signature: "Quirijn Aldenhoven\\nSenior buyer");
 - a first name alone among the `COMMON_FIRST_NAMES` most frequent or from Faker, not an English verb/adjective
   ("said Gladys", "Mikołaj moved");
+- a surname alone in the possessive, before a lower-case word and not at a sentence start ("though Hall's song");
 - a single first name or non-English word after a naming verb or a greeting ("named him Torvald", "calls me Kim",
   "Hi Zdenka"), a census first name after a speech verb ("said Wendell"), or in a direct address ("Remember me,
   Alain?", a text opening "Marek, can I ...").
@@ -68,6 +69,7 @@ _NAMED_BEFORE = re.compile(r"(?:\b(?:named|nicknamed|christened|baptised|baptize
                            r"|\b(?:hi|hello|hey|dear|thanks|bye|goodbye))\s+$", re.IGNORECASE)
 _SPEECH_BEFORE = re.compile(r"\b(?:said|asked|replied|answered|shouted|whispered)\s+$", re.IGNORECASE)
 _ADDRESS_AFTER = re.compile(r"\s*[?!]")
+_LOWER_AFTER = re.compile(r"[ \t]+[a-z]")  # "Hall's song", not "Lowe's Home Improvement"
 _LOWER_COMMA = re.compile(r"\b[a-z]\w*,[ \t]+$")
 _ADDRESS_OPENS = re.compile(r",\s+(?:can|could|would|will|please|i|you|do|did|are|is|have|we|let|thank|thanks)\b",
                             re.IGNORECASE)
@@ -258,6 +260,9 @@ def _match_run(text: str, run: list[_Word]) -> list[tuple[int, int, float, str]]
                 out.append((word.start, word.end, SINGLE, "first name"))
             elif len(run) == 1 and (word.unknown or (word.first and not word.ambiguous)) and _in_name_context(text, word):
                 out.append((word.start, word.end, SINGLE, "a name after a naming/speech verb or in a direct address"))
+            elif (len(run) == 1 and word.possessive and word.surname and not _sentence_start(text, word.start)
+                  and _LOWER_AFTER.match(text, word.end + 2)):
+                out.append((word.start, word.end, SINGLE, "a surname's possessive"))
             i += 1
     return out
 

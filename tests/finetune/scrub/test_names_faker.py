@@ -30,6 +30,7 @@ def names(recognizer: NameListRecognizer, text: str) -> list[str]:
     ("Signed by Hardy, Novak and Horvat.", ["Hardy", "Horvat", "Novak"]),
     # a possessive ends a name: the words after it are no part of it
     ("a song from Jaka Dolinšek's Cautionary Tales", ["Jaka Dolinšek"]),
+    ("The court sided with Kazlauskas's lawyer.", ["Kazlauskas"]),  # a surname's possessive before a lower-case word
 ])
 def test_finds_international_names(recognizer, text, expected):
     assert names(recognizer, text) == expected
@@ -40,6 +41,7 @@ def test_finds_international_names(recognizer, text, expected):
     "I wrote to Synchrony and Navient about Affirm.",
     "I got a loan with West Lake Portfolio.",  # "West": a Faker first name and an English word; the run goes on
     "I paid Chase, Citi and Discover.",
+    "I shopped at Kazlauskas's Bakery.",  # a surname's possessive before a capitalised word: a shop's name
 ])
 def test_english_words_in_faker_lists_are_no_names(recognizer, text):
     assert names(recognizer, text) == []
