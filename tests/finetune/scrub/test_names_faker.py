@@ -21,6 +21,7 @@ def names(recognizer: NameListRecognizer, text: str) -> list[str]:
     ("Mikołaj moved to Gdańsk last spring.", ["Mikołaj"]),  # a Faker first name alone, at a sentence start
     ("Why did Žygimantas leave so early?", ["Žygimantas"]),
     ("Why did Vsevolod leave so early?", ["Vsevolod"]),  # ru_RU's Всеволод, romanized
+    ("You could tell Hans-Jürgen was tired.", ["Hans-Jürgen"]),  # a compound of first names
     ("Oddný Bergþórsdóttir signed the lease.", ["Oddný Bergþórsdóttir"]),  # Faker first name + Faker surname
     ("Ilkamar Guðmundsson signed the lease.", ["Ilkamar Guðmundsson"]),  # unknown word + Faker surname
     ("The partners: Virtanen, Häkkinen and Kazlauskas.", ["Häkkinen", "Kazlauskas", "Virtanen"]),  # a list
@@ -41,6 +42,7 @@ def test_finds_international_names(recognizer, text, expected):
     "I wrote to Synchrony and Navient about Affirm.",
     "I got a loan with West Lake Portfolio.",  # "West": a Faker first name and an English word; the run goes on
     "I paid Chase, Citi and Discover.",
+    "We drank a Coca-Cola in the Rolls-Royce.",
     "I shopped at Kazlauskas's Bakery.",  # a surname's possessive before a capitalised word: a shop's name
 ])
 def test_english_words_in_faker_lists_are_no_names(recognizer, text):
