@@ -4,7 +4,7 @@ A Presidio `EntityRecognizer`. Capitalised words are looked up, accents folded (
 first-name and surname lists, in the first names and surnames of Faker's person locales (MIT; Latin script, no
 frequencies) and in a list of English words (the WordNet index of spaCy's en_core_web_sm). A Faker name counts only
 if it is no English word at all ("Igor", "Kazlauskas"; not "Hope", "Wells"), and so does a compound of first names
-("Hans-Jürgen"); a Faker first name then counts like a
+("Eva-Lotta"); a Faker first name then counts like a
 frequent census first name (alone too), a Faker surname like a census surname. Within a run of capitalised words on
 one line (a possessive ends a run: "Jaka Dolinšek's Cautionary Tales"), strongest rule first:
 - a first name followed by up to three surnames, initials or capitalised non-English words ("Ágnes Földesy",
@@ -167,7 +167,7 @@ class _Word:
         self.english = self.ambiguous or any(f in lists.nouns or f in lists.other for f in _base_forms(lower))
         self.title = all(p[:1].isupper() and p[1:].islower() for p in re.split("[-'’]", text) if p)
         # a Faker first name counts if it is no English word at all ("Igor"; not "Hope", "Wells", "Texas"), and so does
-        # a compound of first names ("Anne-Marie", "Hans-Jürgen")
+        # a compound of first names ("Eva-Lotta", "Mary-Kate")
         parts = text.split("-")
         compound = len(parts) > 1 and all(_fold(p) in lists.first or _fold(p) in lists.faker_first for p in parts)
         faker_first = (key in lists.faker_first or compound) and not self.english
