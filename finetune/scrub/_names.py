@@ -1,28 +1,37 @@
-"""PERSON recognizer from the US Census 1990 name lists (finetune/scrub/recognizers/names, public domain).
+"""PERSON recognizer from name lists (finetune/scrub/recognizers/names): US Census 1990 (public domain) and Faker.
 
 A Presidio `EntityRecognizer`. Capitalised words are looked up, accents folded ("Földesy" -> FOLDESY), in the census
-first-name and surname lists and in a list of English words (the WordNet index of spaCy's en_core_web_sm). Within a
-run of capitalised words on one line, strongest rule first:
+first-name and surname lists, in the first names and surnames of Faker's person locales (MIT; Latin script, no
+frequencies) and in a list of English words (the WordNet index of spaCy's en_core_web_sm). A Faker name counts only
+if it is no English word at all ("Igor", "Kazlauskas"; not "Hope", "Wells"), and so does a compound of first names
+("Eva-Lotta"); a Faker first name then counts like a
+frequent census first name (alone too), a Faker surname like a census surname. Within a run of capitalised words on
+one line (a possessive ends a run: "Jaka Dolinšek's Cautionary Tales"), strongest rule first:
 - a first name followed by up to three surnames, initials or capitalised non-English words ("Ágnes Földesy",
-  "Julieta S Almeida"); a first name that is also an English verb/adjective ("Chase", "Grant") only before a surname;
+  "Julieta S Almeida"); a first name that is also an English verb/adjective ("Chase", "Grant") only before a surname,
+  a Faker first name that is an English word ("Sonata", "Sander") only before a surname that ends the run;
 - two name-like words around an initial ("Nikolaj N Møller");
 - a capitalised non-English word followed by a surname ("Homero Portillo");
 - exactly two capitalised non-English words, not at a sentence start ("assistant to Nikolaj Petrussen"; weaker);
 - a run of 2-4 name-like words that is a line by itself, opened by a first name or a non-English word (a letter
   head or signature: "Quirijn Aldenhoven\\nSenior buyer");
-- a first name alone among the `COMMON_FIRST_NAMES` most frequent, not an English verb/adjective ("said Gladys");
+- a first name alone among the `COMMON_FIRST_NAMES` most frequent or from Faker, not an English verb/adjective
+  ("said Gladys", "Mikołaj moved");
+- a surname alone in the possessive, before a lower-case word and not at a sentence start ("though Hall's song");
 - a single first name or non-English word after a naming verb or a greeting ("named him Torvald", "calls me Kim",
   "Hi Zdenka"), a census first name after a speech verb ("said Wendell"), or in a direct address ("Remember me,
   Alain?", a text opening "Marek, can I ...").
 Lower-case surname particles (van, der, de, von, da, ...) between capitalised words keep them one run.
-Then across the text: single names in a list ("founders: Kónya, Becker and Vasquez") that holds two known names or a
-person already found (by these rules or, in full mode, by spaCy's NER); dialogue speakers ("Halldór: ..." on two or
+Then across the text: single names in a list ("founders: Kónya, Becker and Vasquez") that holds two known names (they
+vouch for unknown words and for listed surnames that are English words: "Hardy, Novak and Horvat") or a person already
+found (by these rules or, in full mode, by spaCy's NER); dialogue speakers ("Halldór: ..." on two or
 more lines, or one line after a line break); other mentions of a word of a multi-word name found here ("Nikolaj
 Petrussen ... Nikolaj") or of a one-word name spaCy tagged ("Kotoya had given Kotoya").
 A surname counts if it is not an English verb/adjective/adverb and, when it is also an English noun, is among the
 `COMMON_SURNAMES` most frequent ("Baker" yes, "Payment" no). A run of capitalised words holding a company or address
-word ("Bank", "Street", "Financial") is never a name. Lower-case and all-capital names are not found. The lists are
-US-centric (1990): other names are found only through the rules for unknown words.
+word ("Bank", "Street", "Financial") is never a name. Lower-case and all-capital names are not found. Names in
+neither list (and Greek, Arabic, ... names written in Latin letters, which Faker lists only in their own script;
+Cyrillic ones are romanized) are found only through the rules for unknown words.
 """
 from __future__ import annotations
 
@@ -61,6 +70,7 @@ _NAMED_BEFORE = re.compile(r"(?:\b(?:named|nicknamed|christened|baptised|baptize
                            r"|\b(?:hi|hello|hey|dear|thanks|bye|goodbye))\s+$", re.IGNORECASE)
 _SPEECH_BEFORE = re.compile(r"\b(?:said|asked|replied|answered|shouted|whispered)\s+$", re.IGNORECASE)
 _ADDRESS_AFTER = re.compile(r"\s*[?!]")
+_LOWER_AFTER = re.compile(r"[ \t]+[a-z]")  # "Hall's song", not "Lowe's Home Improvement"
 _LOWER_COMMA = re.compile(r"\b[a-z]\w*,[ \t]+$")
 _ADDRESS_OPENS = re.compile(r",\s+(?:can|could|would|will|please|i|you|do|did|are|is|have|we|let|thank|thanks)\b",
                             re.IGNORECASE)
@@ -100,10 +110,12 @@ class _Lists:
     last: dict[str, int]  # surname -> frequency rank (1 = most frequent)
     nouns: frozenset[str]  # English words WordNet lists only as nouns
     other: frozenset[str]  # English verbs, adjectives, adverbs
+    faker_first: frozenset[str]  # first names of Faker's person locales (folded keys)
+    faker_last: frozenset[str]  # surnames of Faker's person locales (folded keys)
 
 
 def _read(name: str) -> list[str]:
-    return gzip.decompress((NAMES_DIR / name).read_bytes()).decode("ascii").split("\n")[:-1]
+    return gzip.decompress((NAMES_DIR / name).read_bytes()).decode("utf-8").split("\n")[:-1]
 
 
 @lru_cache(maxsize=1)
@@ -112,7 +124,9 @@ def _lists() -> _Lists:
     return _Lists(first={name: rank for rank, name in enumerate(_read("first.txt.gz"), 1)},
                   last={name: rank for rank, name in enumerate(_read("last.txt.gz"), 1)},
                   nouns=frozenset(w[:-2] for w in english if w.endswith("\tn")),
-                  other=frozenset(w for w in english if not w.endswith("\tn")) | _AMBIGUOUS)
+                  other=frozenset(w for w in english if not w.endswith("\tn")) | _AMBIGUOUS,
+                  faker_first=frozenset(map(_fold, _read("faker_first.txt.gz"))),
+                  faker_last=frozenset(map(_fold, _read("faker_last.txt.gz"))))
 
 
 def _fold(word: str) -> str:
@@ -139,11 +153,12 @@ def _capitalised(word: str) -> bool:
 class _Word:
     """One capitalised word and what the lists say about it."""
 
-    __slots__ = ("start", "end", "initial", "title", "english", "ambiguous", "first", "alone", "listed", "surname",
-                 "common_surname", "blocked")
+    __slots__ = ("start", "end", "possessive", "initial", "title", "english", "ambiguous", "first", "weak_first",
+                 "alone", "listed", "any_surname", "surname", "common_surname", "blocked")
 
     def __init__(self, text: str, start: int, end: int, lists: _Lists) -> None:
-        if text.endswith(("'s", "’s")):  # possessive: "Amanda's"
+        self.possessive = text.endswith(("'s", "’s"))  # "Amanda's"
+        if self.possessive:
             text, end = text[:-2], end - 2
         self.start, self.end = start, end
         self.initial = len(text) == 1
@@ -151,10 +166,21 @@ class _Word:
         self.ambiguous = lower in lists.other  # also an English verb/adjective/adverb ("Will", "Young")
         self.english = self.ambiguous or any(f in lists.nouns or f in lists.other for f in _base_forms(lower))
         self.title = all(p[:1].isupper() and p[1:].islower() for p in re.split("[-'’]", text) if p)
-        self.first = not self.initial and key in lists.first
-        self.alone = self.first and not self.ambiguous and len(key) > 2 and lists.first[key] <= COMMON_FIRST_NAMES
+        # a Faker first name counts if it is no English word at all ("Igor"; not "Hope", "Wells", "Texas"), and so does
+        # a compound of first names ("Eva-Lotta", "Mary-Kate")
+        parts = text.split("-")
+        compound = len(parts) > 1 and all(_fold(p) in lists.first or _fold(p) in lists.faker_first for p in parts)
+        faker_first = (key in lists.faker_first or compound) and not self.english
+        self.first = not self.initial and (key in lists.first or faker_first)
+        # a Faker first name that is an English word ("Sonata", "Mare"): a first name only before a known surname that
+        # ends the run ("Sonata Narušis"; not "West Lake Portfolio")
+        self.weak_first = not (self.initial or self.first) and key in lists.faker_first
+        self.alone = self.first and not self.ambiguous and len(key) > 2 and (
+            faker_first or lists.first.get(key, COMMON_FIRST_NAMES + 1) <= COMMON_FIRST_NAMES)
         rank = lists.last.get(key, 0)
-        self.listed = bool(rank) and not self.ambiguous  # a census surname, maybe also an English noun
+        # a census surname (maybe also an English noun) or a Faker one that is no English word
+        self.any_surname = bool(rank) or key in lists.faker_last  # in a surname list, maybe an English word too
+        self.listed = (bool(rank) or key in lists.faker_last and not self.english) and not self.ambiguous
         self.surname = self.listed and (not self.english or rank <= COMMON_SURNAMES)
         self.common_surname = 0 < rank <= COMMON_SURNAMES  # "Young", "Brown": after a first name
         self.blocked = lower in _ORG_WORDS
@@ -189,7 +215,7 @@ def _runs(text: str, lists: _Lists) -> list[list[_Word]]:
             runs[-1].append(item)
         else:
             runs.append([item])
-        prev_end = match.end()
+        prev_end = -1 if item.possessive else match.end()  # "Jaka Dolinšek's Cautionary Tales": the name ends
     return runs
 
 
@@ -214,7 +240,8 @@ def _match_run(text: str, run: list[_Word]) -> list[tuple[int, int, float, str]]
             if not (nxt.listed or nxt.common_surname or nxt.initial or nxt.unknown or (nxt.first and not nxt.english)):
                 break
             rest.append(nxt)
-        if word.first and rest and (not word.ambiguous or any(w.surname for w in rest)):
+        if rest and ((word.first and not word.ambiguous) or (word.first and any(w.surname for w in rest))
+                     or (word.weak_first and any(w.surname for w in rest) and i + len(rest) == len(run) - 1)):
             last = rest[-1]
             end = last.end + (1 if last.initial and text[last.end:last.end + 1] == "." else 0)
             out.append((word.start, end, STRONG, "first name + surname/initial/capitalised word"))
@@ -237,6 +264,9 @@ def _match_run(text: str, run: list[_Word]) -> list[tuple[int, int, float, str]]
                 out.append((word.start, word.end, SINGLE, "first name"))
             elif len(run) == 1 and (word.unknown or (word.first and not word.ambiguous)) and _in_name_context(text, word):
                 out.append((word.start, word.end, SINGLE, "a name after a naming/speech verb or in a direct address"))
+            elif (len(run) == 1 and word.possessive and word.surname and not _sentence_start(text, word.start)
+                  and _LOWER_AFTER.match(text, word.end + 2)):
+                out.append((word.start, word.end, SINGLE, "a surname's possessive"))
             i += 1
     return out
 
@@ -268,8 +298,8 @@ def _match_lists(text: str, runs: list[list[_Word]], found: list[tuple[int, int,
             chain.append(run)
             continue
         names = [r[0] for r in chain if len(r) == 1 and (r[0].surname or r[0].alone)]
-        if len(names) >= 2 and all(len(r) == 1 and (r[0] in names or r[0].unknown) for r in chain):
-            names = [r[0] for r in chain]  # two known names vouch for unknown words in the same list
+        if len(names) >= 2 and all(len(r) == 1 and (r[0] in names or r[0].unknown or r[0].any_surname) for r in chain):
+            names = [r[0] for r in chain]  # two known names vouch for unknown words and listed surnames (Field, Hardy)
         anchored = len(names) >= 2 or any(s < r[-1].end and r[0].start < e for r in chain for s, e, *_ in found)
         if len(chain) >= 2 and anchored:
             out.extend((w.start, w.end, LIST, "name in a list of names") for w in names
@@ -316,11 +346,11 @@ def _match_mentions(text: str, runs: list[list[_Word]], found: list[tuple[int, i
 
 
 class NameListRecognizer(EntityRecognizer):
-    """PERSON from the census first-name and surname lists (rules in the module docstring)."""
+    """PERSON from the census and Faker first-name and surname lists (rules in the module docstring)."""
 
     def __init__(self, supported_language: str = "en") -> None:
         super().__init__(supported_entities=["PERSON"], name="govaudit_person_name_lists",
-                         supported_language=supported_language, version="census-1990")
+                         supported_language=supported_language, version="census-1990+faker-40.63.0")
 
     def load(self) -> None:
         self.lists = _lists()
