@@ -5,18 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from audit.core.config import ScrubConfig
-from finetune.scrub import Scrubber
 
-
-@pytest.fixture(scope="module")
-def scrubber():
-    with Scrubber(ScrubConfig(mode="patterns", n_process=1)) as owned:
-        yield owned
-
-
-def found(scrubber, text):
-    [spans] = scrubber.spans([text])
+def found(patterns_scrubber, text):
+    [spans] = patterns_scrubber.spans([text])
     return [(kind, text[a:b]) for kind, a, b in spans]
 
 
@@ -44,8 +35,8 @@ def found(scrubber, text):
     ("Hauptweg 5\n 80331 München\n", "STREET_ADDRESS", "80331"),
     ("Kerkstraat 1\\n 2514 JH Den Haag\\n", "STREET_ADDRESS", "2514 JH"),
 ])
-def test_addresses_are_found(scrubber, text, entity, value):
-    assert (entity, value) in found(scrubber, text)
+def test_addresses_are_found(patterns_scrubber, text, entity, value):
+    assert (entity, value) in found(patterns_scrubber, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -59,12 +50,12 @@ def test_addresses_are_found(scrubber, text, entity, value):
     "Dear CFPB,\nXXXX XXXX\nXX/XX/2019",
     "I paid $400 Green Dot card 3 Times",
 ])
-def test_cfpb_like_text_has_no_address(scrubber, text):
-    assert [(k, v) for k, v in found(scrubber, text) if k in ("STREET_ADDRESS", "ZIP_CODE")] == []
+def test_cfpb_like_text_has_no_address(patterns_scrubber, text):
+    assert [(k, v) for k, v in found(patterns_scrubber, text) if k in ("STREET_ADDRESS", "ZIP_CODE")] == []
 
 
-def test_address_recognizers_are_loaded_and_recorded(scrubber):
-    assert {"govaudit_struct_address_intl", "govaudit_struct_postcode_line"} <= set(scrubber.spec.custom_recognizers)
+def test_address_recognizers_are_loaded_and_recorded(patterns_scrubber):
+    assert {"govaudit_struct_address_intl", "govaudit_struct_postcode_line"} <= set(patterns_scrubber.spec.custom_recognizers)
 
 
 def test_shipped_yaml_is_the_build_script_output():

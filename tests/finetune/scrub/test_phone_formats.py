@@ -8,18 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from audit.core.config import ScrubConfig
 from finetune.scrub import Scrubber
 
 
-@pytest.fixture(scope="module")
-def scrubber():
-    with Scrubber(ScrubConfig(mode="patterns", n_process=1)) as owned:
-        yield owned
-
-
-def _phones(scrubber: Scrubber, text: str) -> list[str]:
-    [spans] = scrubber.spans([text])
+def _phones(patterns_scrubber: Scrubber, text: str) -> list[str]:
+    [spans] = patterns_scrubber.spans([text])
     return [text[a:b] for kind, a, b in spans if kind == "PHONE_NUMBER"]
 
 
@@ -35,8 +28,8 @@ def _phones(scrubber: Scrubber, text: str) -> list[str]:
     ("Jane Doe\\n0341 7456373 x12\\n", "0341 7456373 x12"),  # with its extension
     ("Info:\\n032 572 74 60 x12\\n", "032 572 74 60 x12"),
 ])
-def test_trunk_zero_national_formats(scrubber, text, value):
-    assert value in _phones(scrubber, text)
+def test_trunk_zero_national_formats(patterns_scrubber, text, value):
+    assert value in _phones(patterns_scrubber, text)
 
 
 @pytest.mark.parametrize("text, value", [
@@ -51,8 +44,8 @@ def test_trunk_zero_national_formats(scrubber, text, value):
     ("or 2990154934 later", "2990154934"),  # 10 digits unbroken, not led by 0 or 1
     ("She gave me 434-8140 ext. 12 and left", "434-8140 ext. 12"),  # with its extension
 ])
-def test_short_subscriber_numbers(scrubber, text, value):
-    assert value in _phones(scrubber, text)
+def test_short_subscriber_numbers(patterns_scrubber, text, value):
+    assert value in _phones(patterns_scrubber, text)
 
 
 @pytest.mark.parametrize("text, value", [
@@ -60,8 +53,8 @@ def test_short_subscriber_numbers(scrubber, text, value):
     ("or +(371) 91234567 abroad", "+(371) 91234567"),  # country code in brackets after the +
     ("or (+57)9124031026 abroad", "(+57)9124031026"),  # + inside the brackets
 ])
-def test_international_writing(scrubber, text, value):
-    assert value in _phones(scrubber, text)
+def test_international_writing(patterns_scrubber, text, value):
+    assert value in _phones(patterns_scrubber, text)
 
 
 @pytest.mark.parametrize("text, value", [
@@ -74,8 +67,8 @@ def test_international_writing(scrubber, text, value):
     ("Phone:\\n039-5447612\\n", "039-5447612"),  # a subscriber group of 7 digits after the label
     ("Phone: 00-43200761", "00-43200761"),
 ])
-def test_after_a_phone_label(scrubber, text, value):
-    assert value in _phones(scrubber, text)
+def test_after_a_phone_label(patterns_scrubber, text, value):
+    assert value in _phones(patterns_scrubber, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -91,6 +84,6 @@ def test_after_a_phone_label(scrubber, text, value):
     "ZIP 12345-6789, from 2019-2020, in 1000-2000 dollars",  # ZIP+4, a year range, an amount range
     "saved at 1701388800 epoch",  # a Unix time stamp (10 digits led by 1)
 ])
-def test_not_phone_numbers(scrubber, text):
+def test_not_phone_numbers(patterns_scrubber, text):
     """Amounts, years, dates, times, IPv4 addresses, house numbers and unlabelled digit runs stay no phone."""
-    assert _phones(scrubber, text) == []
+    assert _phones(patterns_scrubber, text) == []

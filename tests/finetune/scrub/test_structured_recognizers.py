@@ -10,12 +10,6 @@ from audit.core.config import ScrubConfig
 from finetune.scrub import Scrubber
 
 
-@pytest.fixture(scope="module")
-def scrubber():
-    with Scrubber(ScrubConfig(mode="patterns", n_process=1)) as owned:
-        yield owned
-
-
 @pytest.mark.parametrize("text, entity, value", [
     ("Phone: 604-415-9025", "PHONE_NUMBER", "604-415-9025"),
     ("please have the manager call me at 671 085 010", "PHONE_NUMBER", "671 085 010"),
@@ -48,8 +42,8 @@ def scrubber():
     # issue #18, this stop (Ofcom's drama range 01632 960xxx): 11 unbroken digits right after a phone label
     ("Contact\\nPhone:\\n01632960723\\nE-mail:", "PHONE_NUMBER", "01632960723"),
 ])
-def test_structured_values_are_found(scrubber, text, entity, value):
-    [spans] = scrubber.spans([text])
+def test_structured_values_are_found(patterns_scrubber, text, entity, value):
+    [spans] = patterns_scrubber.spans([text])
     assert (entity, value) in [(kind, text[a:b]) for kind, a, b in spans]
 
 
@@ -62,8 +56,8 @@ def test_structured_values_are_found(scrubber, text, entity, value):
     "I moved to Texas in 2019. Since Florida 2020, nothing",
     "On 12.05.2023 and 2023-05-12 I paid 1,500.00 under 12 CFR 1002.9",
 ])
-def test_cfpb_like_text_is_left_alone(scrubber, text):
-    [spans] = scrubber.spans([text])
+def test_cfpb_like_text_is_left_alone(patterns_scrubber, text):
+    [spans] = patterns_scrubber.spans([text])
     assert [(kind, text[a:b]) for kind, a, b in spans] == []
 
 
@@ -71,8 +65,8 @@ def test_cfpb_like_text_is_left_alone(scrubber, text):
     "the server 192.168.10.200 was down",  # an IPv4 address (the IP recognizer has it)
     "as 15 USC 1681 and 15 U.S.C. 1692k say",  # statute sections Presidio's PhoneRecognizer takes for short numbers
 ])
-def test_not_a_phone_number(scrubber, text):
-    [spans] = scrubber.spans([text])
+def test_not_a_phone_number(patterns_scrubber, text):
+    [spans] = patterns_scrubber.spans([text])
     assert [text[a:b] for kind, a, b in spans if kind == "PHONE_NUMBER"] == []
 
 
