@@ -18,6 +18,8 @@ import yaml
 from audit.core.config import ScrubConfig
 from audit.core.errors import BadInputError
 
+from ._digit_gate import gate_digitless
+
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine
 
@@ -102,17 +104,24 @@ def is_number_fragment(text: str, start: int, end: int) -> bool:
     than a phone number."""
     return bool(_DIGIT_JOINED_BEFORE.search(text[max(0, start - 2):start])
                 or _DIGIT_JOINED_AFTER.match(text[end:end + 2]) or _DOTTED_QUAD.fullmatch(text[start:end])
-                or sum(c.isdigit() for c in text[start:end]) < _MIN_PHONE_DIGITS)
+                or _digit_count(text[start:end]) < _MIN_PHONE_DIGITS)
+
+
+def _digit_count(text: str) -> int:
+    return sum(map(str.isdigit, text))
 
 
 def _fragment_checked_phones(registry: Any) -> None:
     """Presidio's PhoneRecognizer (python-phonenumbers) also matches pieces of times, decimals and IPv4 addresses
     ("10.155682" in "08:25:10.155682") and 4-5-digit short numbers ("1681" in "15 USC 1681"): its class becomes a
-    subclass that drops those (same settings, same score)."""
+    subclass that drops those (same settings, same score). A text with fewer than 6 digits in all can hold no number
+    it keeps, so python-phonenumbers (8 regions, each parsing every candidate) is not run on it."""
     from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
     class FragmentCheckedPhoneRecognizer(PhoneRecognizer):
         def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+            if _digit_count(text) < _MIN_PHONE_DIGITS:
+                return []
             return [r for r in super().analyze(text, entities, nlp_artifacts)
                     if not is_number_fragment(text, r.start, r.end)]
 
@@ -231,6 +240,7 @@ def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
             spec.custom_recognizers.append(recognizer.name)
             if path.parent != BUILTIN_RECOGNIZERS_DIR:  # shipped ones add formats, never new entity types
                 spec.custom_entities.extend(e for e in recognizer.supported_entities if e not in spec.custom_entities)
+    gate_digitless(registry)  # same results, less work on texts without digits (finetune/scrub/_digit_gate.py)
     enhancer = LemmaContextAwareEnhancer(context_prefix_count=config.context_window[0],
                                          context_suffix_count=config.context_window[1])
     with warnings.catch_warnings():  # no_op engine: "context words unusable" is documented for patterns mode
