@@ -107,6 +107,10 @@ def faker_people(locale: str, seed: int, size: int) -> list[dict[str, str]]:
 
     fake = Faker(locale)
     fake.seed_instance(seed)
+    missing = [field for field in ("phone_number", "email", "first_name_female", "last_name_male") if not hasattr(fake, field)]
+    if missing:
+        raise SystemExit(f"gen_pii_eval: Faker locale {locale} has no {', '.join(missing)} provider, which --records "
+                         "faker needs: choose another locale, or use --records fng (it redraws what a locale cannot fill)")
     people = []
     for _ in range(size):
         female = fake.random.random() < 0.5
