@@ -89,6 +89,30 @@ def _array_artifacts_engine() -> type:
     return ArrayArtifactsSpacyNlpEngine
 
 
+def _context_enhancer(prefix_count: int, suffix_count: int) -> Any:
+    """Presidio's LemmaContextAwareEnhancer, given only the results of recognizers that have context words (the others
+    it would deep-copy and return unchanged: the spaCy NER's and the name lists' results, ~40% of all on short texts).
+    Same results in the same order."""
+    from presidio_analyzer import RecognizerResult
+    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+
+    key = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
+
+    class ContextWordsOnlyEnhancer(LemmaContextAwareEnhancer):
+        def enhance_using_context(self, text: str, raw_results: list[Any], nlp_artifacts: Any,
+                                  recognizers: list[Any], context: list[str] | None = None) -> list[Any]:
+            with_context = {r.id for r in recognizers if r.context}
+            uses = [bool(r.recognition_metadata) and r.recognition_metadata.get(key) in with_context
+                    for r in raw_results]
+            if all(uses):
+                return super().enhance_using_context(text, raw_results, nlp_artifacts, recognizers, context)
+            enhanced = iter(super().enhance_using_context(
+                text, [r for r, u in zip(raw_results, uses) if u], nlp_artifacts, recognizers, context))
+            return [next(enhanced) if u else r for r, u in zip(raw_results, uses)]
+
+    return ContextWordsOnlyEnhancer(context_prefix_count=prefix_count, context_suffix_count=suffix_count)
+
+
 # a phone number is never a piece of a longer number joined by ':' or '.' (a time "08:25:10.155682", a decimal), an
 # IPv4 address written as a dotted quad (the IP recognizer has it) nor shorter than 6 digits
 _DIGIT_JOINED_BEFORE = re.compile(r"\d[:.]$")
@@ -195,7 +219,6 @@ def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
     import logging
 
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
     from presidio_analyzer.nlp_engine import NlpEngineProvider, NoOpNlpEngine
 
     logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
@@ -241,8 +264,7 @@ def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
             if path.parent != BUILTIN_RECOGNIZERS_DIR:  # shipped ones add formats, never new entity types
                 spec.custom_entities.extend(e for e in recognizer.supported_entities if e not in spec.custom_entities)
     gate_digitless(registry)  # same results, less work on texts without digits (finetune/scrub/_digit_gate.py)
-    enhancer = LemmaContextAwareEnhancer(context_prefix_count=config.context_window[0],
-                                         context_suffix_count=config.context_window[1])
+    enhancer = _context_enhancer(*config.context_window)
     with warnings.catch_warnings():  # no_op engine: "context words unusable" is documented for patterns mode
         warnings.simplefilter("ignore", UserWarning)
         analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE],
