@@ -1,7 +1,7 @@
 """Benchmark of `govaudit scrub` on the real data in ../shared/data (not shipped; the script says so if absent).
 
     .venv/bin/python bench/bench_scrub.py [--data /work/shared/data] [--memory-rows 100000] [--cfpb-rows 1000]
-        [--skip accuracy speed fp memory]
+        [--skip accuracy speed fp memory] [--repeat 3]
 
 1. Accuracy: span precision / recall / F2 per entity type on presidio_synth_pii/synth_dataset_v2.json (1,500
    sentences). A gold span counts as found when a predicted span of the mapped type covers >= 50% of its characters
@@ -10,7 +10,8 @@
 2. Entities flagged per 1,000 rows on CFPB narratives (already masked by CFPB: flags are false positives) and SMS.
 3. Speed: Presidio's plain AnalyzerEngine.analyze + AnonymizerEngine.anonymize one text at a time (baseline, same
    spaCy sm model, all predefined recognizers) vs what the scrub stage does per text (all passes + residual check),
-   on the 1,500 synthetic sentences and on --cfpb-rows CFPB narratives from the demo data (long texts).
+   on the 1,500 synthetic sentences and on --cfpb-rows CFPB narratives from the demo data (long texts); each timed
+   --repeat times in a row, the median and the range shown.
 4. Peak memory (max RSS) of `govaudit scrub` as a subprocess on generated files of distinct texts.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -111,24 +113,32 @@ def accuracy(data: Path) -> None:
         print(f"| {etype} | {n} | " + " | ".join(cells) + " |")
 
 
-def _stage_speed(cfg: ScrubConfig, texts: list[str]) -> tuple[float, str]:
-    """texts/s of what the scrub stage does per text: scrub (all passes), then the residual check on the texts the
-    last pass did not check."""
+def _median_and_range(rates: list[float]) -> str:
+    return f"{statistics.median(rates):.1f} ({min(rates):.0f}-{max(rates):.0f})" if len(rates) > 1 else f"{rates[0]:.1f}"
+
+
+def _stage_speed(cfg: ScrubConfig, texts: list[str], repeat: int) -> tuple[list[float], str]:
+    """texts/s of what the scrub stage does per text, `repeat` times with the same scrubber (cache cleared; the
+    worker pool is started by the first run, as in a stage's first chunk): scrub (all passes), then the residual
+    check on the texts the last pass did not check."""
+    rates = []
     with Scrubber(cfg) as scrubber:
         scrubber.scrub(texts[:2])  # warm-up, as for the baseline
-        scrubber.clear_cache()
-        started = time.perf_counter()
-        results = scrubber.scrub(texts)
-        unchecked = [r.text for r in results if r.counts and not r.checked]
-        if cfg.residual_check and unchecked:
-            scrubber.find(unchecked)
-        seconds = time.perf_counter() - started
+        for _ in range(repeat):
+            scrubber.clear_cache()
+            started = time.perf_counter()
+            results = scrubber.scrub(texts)
+            unchecked = [r.text for r in results if r.counts and not r.checked]
+            if cfg.residual_check and unchecked:
+                scrubber.find(unchecked)
+            rates.append(len(texts) / (time.perf_counter() - started))
         changed = sum(bool(r.counts) for r in results)
-        return len(texts) / seconds, f"{changed} changed, {len(unchecked) if cfg.residual_check else 0} re-scanned whole"
+        return rates, f"{changed} changed, {len(unchecked) if cfg.residual_check else 0} re-scanned whole"
 
 
-def speed(data: Path, cfpb_rows: int) -> None:
-    """Presidio one text at a time vs the scrub stage, on short synthetic sentences and on long CFPB narratives."""
+def speed(data: Path, cfpb_rows: int, repeat: int) -> None:
+    """Presidio one text at a time vs the scrub stage, on short synthetic sentences and on long CFPB narratives;
+    each pipeline timed `repeat` times in a row, the median shown (and the range: a shared machine is noisy)."""
     synth = [s["full_text"] for s in json.loads((data / "presidio_synth_pii" / "synth_dataset_v2.json").read_text())]
     cfpb = pd.read_csv(ROOT / "audit" / "data" / "demo" / "cfpb_payday_complaints.csv")["narrative"].dropna()
     cfpb = cfpb.astype(str).head(cfpb_rows).tolist()
@@ -145,16 +155,21 @@ def speed(data: Path, cfpb_rows: int) -> None:
                           f"{sum(map(len, cfpb)) / len(cfpb):.0f} chars)", cfpb)]:
         analyzer, anonymizer = baseline_engine()
         analyzer.analyze(texts[0], language="en")  # warm-up (lazy recognizer loading)
-        started = time.perf_counter()
-        for text in texts:
-            anonymizer.anonymize(text=text, analyzer_results=analyzer.analyze(text=text, language="en"))
-        base = len(texts) / (time.perf_counter() - started)
-        print(f"\n## Speed on {title}: texts/s, one run, load average {os.getloadavg()[0]:.1f}\n")
+        base_rates = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            for text in texts:
+                anonymizer.anonymize(text=text, analyzer_results=analyzer.analyze(text=text, language="en"))
+            base_rates.append(len(texts) / (time.perf_counter() - started))
+        base = statistics.median(base_rates)
+        runs = f"median of {repeat} runs (range)" if repeat > 1 else "one run"
+        print(f"\n## Speed on {title}: texts/s, {runs}, load average {os.getloadavg()[0]:.1f}\n")
         print("| pipeline | texts/s | x baseline | residual work |\n|---|---:|---:|---|")
-        print(f"| baseline: Presidio analyze+anonymize, 1 text at a time | {base:.1f} | 1.0x | none |")
+        print(f"| baseline: Presidio analyze+anonymize, 1 text at a time | {_median_and_range(base_rates)} | 1.0x | none |")
         for label, cfg in configs:
-            value, note = _stage_speed(cfg, texts)
-            print(f"| {label} | {value:.1f} | {value / base:.1f}x | {note} |", flush=True)
+            rates, note = _stage_speed(cfg, texts, repeat)
+            value = statistics.median(rates)
+            print(f"| {label} | {_median_and_range(rates)} | {value / base:.1f}x | {note} |", flush=True)
 
 
 def shape(span: str) -> str:
@@ -215,6 +230,7 @@ def main() -> int:
     parser.add_argument("--memory-rows", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--cfpb-rows", type=int, default=1000)
     parser.add_argument("--skip", nargs="*", default=[], choices=["accuracy", "speed", "fp", "memory"])
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs of each speed pipeline (median shown)")
     args = parser.parse_args()
     if not (args.data / "presidio_synth_pii" / "synth_dataset_v2.json").is_file():
         print(f"benchmark data not found under {args.data} (needs presidio_synth_pii, cfpb_payday_complaints, "
@@ -224,7 +240,7 @@ def main() -> int:
     if "accuracy" not in args.skip:
         accuracy(args.data)
     if "speed" not in args.skip:
-        speed(args.data, args.cfpb_rows)
+        speed(args.data, args.cfpb_rows, args.repeat)
     if "fp" not in args.skip:
         false_positives(args.data, args.cfpb_rows)
     if "memory" not in args.skip:
