@@ -4,16 +4,21 @@ Short texts often hold no digit at all (a name, a city, a sentence of prose), ye
 every recognizer on them. A recognizer is gated only when each of its patterns provably matches nowhere in a text
 without a decimal digit, which is read from the parsed regex (Python's own regex parser): a digit literal, a class
 of digits only (`\\d`, `[0-9]`), a repeat of at least one of those, a positive look-ahead or look-behind holding
-one, a sequence with one such element, or an alternation whose every branch has one. Anything else (negative
-look-arounds, back-references, classes with other characters, the `regex` module's `\\p{..}` classes, which are
-read as "any character") counts as "may match without a digit", as does a regex the parser cannot read. So gating
-never changes a result: a text without a digit (no character for which `str.isdigit` holds, a superset of the
-decimal digits `\\d` matches) gives the same empty list it would have given after running all patterns.
+one, a sequence with one such element, or an alternation whose every branch has one. The `regex` module's `\\K` is
+dropped first (it moves only the start of the reported span) and its `\\p{..}` classes are read as "any character".
+Anything else (negative look-arounds, back-references, classes with other characters) counts as "may match without
+a digit", as does a regex the parser cannot read or reads differently from the `regex` module Presidio matches with
+(a brace that is no quantifier, as in fuzzy `{e<=1}`; a nested set; a recognizer with the VERSION1 flag). So gating
+never changes a result: a text in which the `regex` module's `\\d` finds no digit gives the same empty list it
+would have given after running all patterns.
 """
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
+
+import regex
 
 __all__ = ["gate_digitless", "has_digit", "needs_digit"]
 
@@ -24,11 +29,15 @@ except ImportError:  # pragma: no cover - other interpreters: nothing is gated
     _sre = _sre_parse = None
 
 _DIGITS = frozenset(range(ord("0"), ord("9") + 1))
+_ANY_DIGIT = regex.compile(r"\d").search  # the matcher's own digit tables (newer Unicode than `unicodedata`)
+_NOT_A_QUANTIFIER = re.compile(r"\{(?!\d*,?\d*\})")  # e.g. regex's fuzzy {e<=1}, which `re` reads as literal braces
 _UNICODE_CLASS = re.compile(r"(?<!\\)((?:\\\\)*)\\[pP]\{[^}]*\}")  # \p{Lu}, \P{L}: not an escaped backslash + p
+_KEEP_OUT = re.compile(r"(?<!\\)((?:\\\\)*)\\K")  # regex's \K only moves the reported start: same texts match
 
 
 def has_digit(text: str) -> bool:
-    return any(map(str.isdigit, text))
+    """True if `regex`'s `\\d` (the decimal digits of its Unicode version, ASCII 0-9 among them) matches in `text`."""
+    return _ANY_DIGIT(text) is not None
 
 
 def _class_is_digits(items: list[tuple[Any, Any]]) -> bool:
@@ -67,13 +76,16 @@ def _item_needs_digit(op: Any, arg: Any) -> bool:
     return False
 
 
-def needs_digit(regex: str, *, verbose: bool = False) -> bool:
-    """True if `regex` provably matches only in texts holding a decimal digit (False when unsure)."""
-    if _sre_parse is None:
+def needs_digit(pattern: str, *, verbose: bool = False) -> bool:
+    """True if `pattern` provably matches only in texts holding a decimal digit (False when unsure)."""
+    source = _KEEP_OUT.sub(r"\1", _UNICODE_CLASS.sub(r"\1\\w", pattern))
+    if _sre_parse is None or _NOT_A_QUANTIFIER.search(source):
         return False
     try:
-        parsed = _sre_parse.parse(_UNICODE_CLASS.sub(r"\1\\w", regex), _sre.SRE_FLAG_VERBOSE if verbose else 0)
-    except Exception:  # re.error, or a construct only the `regex` module knows  # noqa: BLE001
+        with warnings.catch_warnings():  # "possible nested set": a VERSION1 set operation such as [[a-z]--[0-9]]
+            warnings.simplefilter("error")
+            parsed = _sre_parse.parse(source, _sre.SRE_FLAG_VERBOSE if verbose else 0)
+    except Exception:  # re.error, a warning, or a construct only the `regex` module knows  # noqa: BLE001
         return False
     return _sequence_needs_digit(parsed)
 
@@ -103,15 +115,16 @@ def _gated_class(cls: type) -> type:
 
 def gate_digitless(registry: Any) -> list[str]:
     """Give every pattern recognizer of `registry` whose patterns all need a digit the gate; returns their names."""
-    import regex
-
     plain = _pattern_only_classes()
     gated = []
     for recognizer in registry.recognizers:
         analyze = getattr(type(recognizer), "analyze", None)
         if not isinstance(recognizer, plain[0]) or not any(analyze is c.analyze for c in plain):
             continue
-        verbose = bool((getattr(recognizer, "global_regex_flags", 0) or 0) & regex.VERBOSE)
+        flags = getattr(recognizer, "global_regex_flags", 0) or 0
+        if flags & regex.VERSION1:  # set operations and other syntax `re` would read differently
+            continue
+        verbose = bool(flags & regex.VERBOSE)
         if recognizer.patterns and all(needs_digit(p.regex, verbose=verbose) for p in recognizer.patterns):
             recognizer.__class__ = _gated_class(type(recognizer))
             gated.append(recognizer.name)

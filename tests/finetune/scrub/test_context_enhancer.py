@@ -24,11 +24,13 @@ def _analyze(scrubber: Scrubber, texts: list[str]) -> list[list[tuple]]:
 def test_same_results_as_presidios_enhancer() -> None:
     narratives = pd.read_csv(BUILTIN_RECOGNIZERS_DIR.parents[2] / "audit" / "data" / "demo" / "cfpb_payday_complaints.csv")
     texts = SENTENCES + [s for t in narratives["narrative"].dropna().astype(str).head(40) for s in t.split(". ")]
-    with Scrubber(ScrubConfig(mode="full", n_process=1)) as scrubber:
+    config = ScrubConfig(mode="full", n_process=1)
+    with Scrubber(config) as scrubber:
         ours = _analyze(scrubber, texts)
         assert type(scrubber.analyzer.context_aware_enhancer).__name__ == "ContextWordsOnlyEnhancer"
-        scrubber.analyzer.context_aware_enhancer = LemmaContextAwareEnhancer(context_prefix_count=5,
-                                                                             context_suffix_count=4)
+        before, after = config.context_window
+        scrubber.analyzer.context_aware_enhancer = LemmaContextAwareEnhancer(context_prefix_count=before,
+                                                                             context_suffix_count=after)
         stock = _analyze(scrubber, texts)
     assert ours == stock
     found = [r for results in ours for r in results]
