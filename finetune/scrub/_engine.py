@@ -18,7 +18,7 @@ import yaml
 from audit.core.config import ScrubConfig
 from audit.core.errors import BadInputError
 
-from ._digit_gate import gate_digitless
+from ._gates import gate_recognizers
 
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine
@@ -263,7 +263,7 @@ def build_analyzer(config: ScrubConfig) -> tuple[AnalyzerEngine, EngineSpec]:
             spec.custom_recognizers.append(recognizer.name)
             if path.parent != BUILTIN_RECOGNIZERS_DIR:  # shipped ones add formats, never new entity types
                 spec.custom_entities.extend(e for e in recognizer.supported_entities if e not in spec.custom_entities)
-    gate_digitless(registry)  # same results, less work on texts without digits (finetune/scrub/_digit_gate.py)
+    gate_recognizers(registry)  # same results, less work on texts without digits or URLs (finetune/scrub/_gates.py)
     enhancer = _context_enhancer(*config.context_window)
     with warnings.catch_warnings():  # no_op engine: "context words unusable" is documented for patterns mode
         warnings.simplefilter("ignore", UserWarning)
