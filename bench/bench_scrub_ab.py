@@ -19,6 +19,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -106,8 +107,6 @@ def main() -> int:
         raise SystemExit(f"{args.other} is not a govaudit checkout (no finetune/scrub)")
     if any("sentences" in c for c in args.only) and not (args.data / "presidio_synth_pii").is_dir():
         raise SystemExit(f"presidio_synth_pii not found under {args.data}: pass --data")
-    import tempfile
-
     print(f"# bench_scrub_ab on {os.cpu_count()} CPU(s): this checkout ({ROOT}) against {args.other.resolve()}, "
           f"{args.rounds} interleaved rounds, load average {os.getloadavg()[0]:.1f}\n")
     print("| configuration | other: texts/s, median (range) | this | this / other per round, median (range) "
